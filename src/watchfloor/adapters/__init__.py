@@ -1,0 +1,2 @@
+"""Everything that touches the outside world: database, parsers, writers, files."""
+

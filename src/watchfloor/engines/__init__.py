@@ -1,0 +1,2 @@
+"""Heavy computation behind small interfaces."""
+

@@ -1,0 +1,2 @@
+"""Command line and web entry points."""
+

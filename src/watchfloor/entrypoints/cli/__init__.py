@@ -1,0 +1,31 @@
+"""The `watchfloor` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from watchfloor import __version__
+
+
+@click.group()
+@click.version_option(__version__, prog_name="watchfloor")
+@click.option(
+    "--db",
+    "database_url",
+    envvar="WATCHFLOOR_DATABASE_URL",
+    default=None,
+    help="Database URL (default: SQLite file watchfloor.sqlite in the working directory).",
+)
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """Watchfloor: from detection to an alliance decision, in hours."""
+    ctx.ensure_object(dict)
+    ctx.obj["database_url"] = database_url
+
+
+def _register() -> None:
+    # Command groups register here, one import per module.
+    pass
+
+
+_register()

@@ -1,0 +1,2 @@
+"""The ASGI service: JSON API and server-rendered pages."""
+

@@ -1,0 +1,2 @@
+"""Use cases: one function per command, given a unit of work."""
+
