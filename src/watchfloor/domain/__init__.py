@@ -1,2 +1,1 @@
 """Pure model and rules of the cell: no framework, ORM or parser imports."""
-
