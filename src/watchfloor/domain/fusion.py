@@ -44,6 +44,11 @@ class GroupSummary:
     best_grade: AdmiraltyGrade
     classes: frozenset[EvidenceClass]
     weight: float
+    support: tuple[float, ...]  # contribution to each hypothesis, relative to their mean
+
+    def supports(self, hypothesis_indices: Sequence[int], margin: float = 0.05) -> bool:
+        """True when this group favours any of the given hypotheses over the average one."""
+        return any(self.support[i] > margin for i in hypothesis_indices)
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,7 @@ def fuse(
     post = _softmax_rows(total)
     lead_idx = int(np.argmax(post))
     sensitivity = _sensitivity(hyps, group_ids, contrib, total, lead_idx)
-    summaries = _group_summaries(evidence, group_ids)
+    summaries = _group_summaries(evidence, group_ids, contrib)
     confidence, reasons = analytic_confidence(summaries, sensitivity, rules)
     return FusionResult(
         hypotheses=hyps,
@@ -254,12 +259,15 @@ def _sensitivity(
     )
 
 
-def _group_summaries(evidence: Sequence[EvidenceItem], group_ids: list[str]) -> list[GroupSummary]:
+def _group_summaries(
+    evidence: Sequence[EvidenceItem], group_ids: list[str], contrib: FloatArray
+) -> list[GroupSummary]:
     members: dict[str, list[EvidenceItem]] = {g: [] for g in group_ids}
     for item in evidence:
         members[item.group].append(item)
+    relative = contrib - contrib.mean(axis=1, keepdims=True) if len(group_ids) else contrib
     out = []
-    for g in group_ids:
+    for gi, g in enumerate(group_ids):
         items = members[g]
         best = max(items, key=lambda it: it.grade.weight).grade
         out.append(
@@ -269,6 +277,7 @@ def _group_summaries(evidence: Sequence[EvidenceItem], group_ids: list[str]) -> 
                 best_grade=best,
                 classes=frozenset(it.evidence_class for it in items),
                 weight=max(it.weight for it in items),
+                support=tuple(float(x) for x in relative[gi]),
             )
         )
     return out
