@@ -25,7 +25,9 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 def _register() -> None:
     # Command groups register here, one import per module.
-    pass
+    from watchfloor.entrypoints.cli.attribute import attribute
+
+    main.add_command(attribute)
 
 
 _register()

@@ -1,0 +1,175 @@
+"""`watchfloor attribute`: technique/software attribution against an ATT&CK knowledge base.
+
+`attribute batch` is a stable contract for other tools: JSON lines in, JSON
+lines out, one output line per input line, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from watchfloor.adapters.stix import StixBundleError, read_bundle
+from watchfloor.engines.attribution import (
+    AttackKnowledge,
+    AttackProfileScorer,
+    AttributionResult,
+    AttributionScorer,
+    JaccardScorer,
+    KnowledgeBaseVersion,
+    NaiveBayesScorer,
+    TfidfCosineScorer,
+)
+
+SCORERS: dict[str, type[AttributionScorer]] = {
+    "attack-profile": AttackProfileScorer,
+    "naive-bayes": NaiveBayesScorer,
+    "tfidf-cosine": TfidfCosineScorer,
+    "jaccard": JaccardScorer,
+}
+_VERSIONED_NAME = re.compile(r"^(?P<name>.+?)[-_]v?(?P<version>\d+(?:\.\d+)*)$")
+
+
+def load_knowledge(path: Path, version: str | None = None) -> AttackKnowledge:
+    """Read a STIX bundle and build the attribution knowledge from it. The
+    version is, in order: the one given, the bundle's ``x-mitre-collection``,
+    a ``name-X.Y`` file name, else the first 12 hex digits of its SHA-256."""
+    bundle = read_bundle(path)
+    info = bundle.info
+    match = _VERSIONED_NAME.match(path.stem)
+    name = info.collection_name or (match["name"] if match else path.stem)
+    kb_version = (
+        version
+        or info.collection_version
+        or (match["version"] if match else None)
+        or (info.sha256 or "")[:12]
+    )
+    return AttackKnowledge.from_objects(
+        bundle.objects, KnowledgeBaseVersion(name, kb_version, info.sha256)
+    )
+
+
+def result_line(case_id: Any, result: AttributionResult) -> dict[str, Any]:
+    obs = result.observation
+    return {
+        "id": case_id,
+        "ranking": [{"actor": a, "probability": p} for a, p in result.ranking()],
+        "unknown": result.unknown,
+        "unknown_techniques": list(obs.unknown_techniques),
+        "unknown_software": list(obs.unknown_software),
+        "generalised": dict(obs.generalised),
+        "scorer": result.scorer,
+        "knowledge_base": {
+            "name": result.knowledge_base.name,
+            "version": result.knowledge_base.version,
+            "sha256": result.knowledge_base.sha256,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class _Case:
+    case_id: Any
+    techniques: list[str]
+    software: list[str]
+
+
+@dataclass(frozen=True)
+class _BadCase:
+    case_id: Any
+    reason: str
+
+
+def _parse_case(line: str, number: int) -> _Case | _BadCase:
+    try:
+        case = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return _BadCase(None, f"line {number}: not JSON ({exc})")
+    if not isinstance(case, dict):
+        return _BadCase(None, f"line {number}: not a JSON object")
+    lists: list[list[str]] = []
+    for key in ("techniques", "software"):
+        value = case.get(key, [])
+        if value is None:
+            value = []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return _BadCase(case.get("id"), f"line {number}: '{key}' must be a list of ids")
+        lists.append(value)
+    return _Case(case.get("id"), lists[0], lists[1])
+
+
+@click.group()
+def attribute() -> None:
+    """Attribute observed ATT&CK techniques and software to known intrusion sets."""
+
+
+@attribute.command("batch")
+@click.option(
+    "--kb",
+    "kb_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="STIX bundle (e.g. ATT&CK Enterprise).",
+)
+@click.option(
+    "--in",
+    "in_file",
+    required=True,
+    type=click.File("r"),
+    help="Cases as JSON lines ('-' for stdin).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.File("w"),
+    help="Ranked output, JSON lines ('-' for stdout).",
+)
+@click.option(
+    "--scorer", type=click.Choice(sorted(SCORERS)), default="attack-profile", show_default=True
+)
+@click.option("--kb-version", default=None, help="Override the knowledge-base version recorded.")
+def batch(
+    kb_path: Path, in_file: IO[str], out_file: IO[str], scorer: str, kb_version: str | None
+) -> None:
+    """Score each case of CASES.jsonl ({"id", "techniques", "software"}) into RANKED.jsonl.
+
+    Each output line: {"id", "ranking": [{"actor", "probability"}...], "unknown", ...};
+    probabilities plus "unknown" sum to one. Ids unknown to the knowledge base are
+    listed in "unknown_techniques" / "unknown_software" and otherwise ignored. A
+    line that is not a valid case gives {"id", "error", "ranking": [], "unknown": 1.0}.
+    """
+    try:
+        knowledge = load_knowledge(kb_path, kb_version)
+    except StixBundleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = SCORERS[scorer](knowledge)
+
+    parsed: list[_Case | _BadCase] = []
+    for number, line in enumerate(in_file, start=1):
+        if line.strip():
+            entry = _parse_case(line, number)
+            parsed.append(entry)
+            if isinstance(entry, _BadCase):
+                click.echo(f"warning: {entry.reason}", err=True)
+
+    good = [entry for entry in parsed if isinstance(entry, _Case)]
+    results = iter(engine.score_many([(c.techniques, c.software) for c in good]))
+    errors = 0
+    for entry in parsed:
+        if isinstance(entry, _Case):
+            record = result_line(entry.case_id, next(results))
+        else:
+            errors += 1
+            record = {"id": entry.case_id, "error": entry.reason, "ranking": [], "unknown": 1.0}
+        out_file.write(json.dumps(record) + "\n")
+    click.echo(
+        f"{len(parsed)} case(s) scored against {knowledge.version} with {scorer}"
+        + (f"; {errors} invalid line(s)" if errors else ""),
+        err=True,
+    )
