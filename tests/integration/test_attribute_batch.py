@@ -1,0 +1,99 @@
+"""`watchfloor attribute batch` on a real ATT&CK bundle: the output contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from watchfloor.entrypoints.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "attack"
+
+
+def test_batch_output_contract(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "known",
+                        "techniques": ["T1003.001", "T1557.002"],
+                        "software": ["S0002", "S0029"],
+                        "note": "ignored",
+                    }
+                ),
+                json.dumps({"id": 7, "techniques": ["T1059.999", "T9999"], "software": ["S9999"]}),
+                "not json",
+                json.dumps({"id": "bad", "techniques": "T1003"}),
+            ]
+        )
+        + "\n"
+    )
+    out = tmp_path / "ranked.jsonl"
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "attribute",
+            "batch",
+            "--kb",
+            str(DATA / "enterprise-attack-8.2.json"),
+            "--in",
+            str(cases),
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["known", 7, None, "bad"]
+    for line in lines[:2]:
+        probabilities = [r["probability"] for r in line["ranking"]]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert all(p > 0 for p in probabilities)
+        assert all(r["actor"].startswith("G") for r in line["ranking"])
+        assert sum(probabilities) + line["unknown"] == pytest.approx(1.0, abs=1e-9)
+        assert line["knowledge_base"]["version"] == "8.2"
+    assert lines[1]["unknown_techniques"] == ["T9999"]
+    assert lines[1]["unknown_software"] == ["S9999"]
+    assert lines[1]["generalised"] == {"T1059.999": "T1059"}
+    assert "error" in lines[2] and "error" in lines[3]
+    assert "2 invalid line(s)" in result.output
+
+
+def test_malformed_bundle_is_refused_with_the_failing_objects(tmp_path: Path) -> None:
+    bundle = tmp_path / "bad.json"
+    bundle.write_text(
+        json.dumps(
+            {
+                "type": "bundle",
+                "id": "bundle--x",
+                "objects": [{"type": "intrusion-set", "id": "intrusion-set--nope", "name": "X"}],
+            }
+        )
+    )
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": 1, "techniques": [], "software": []}\n')
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "attribute",
+            "batch",
+            "--kb",
+            str(bundle),
+            "--in",
+            str(cases),
+            "--out",
+            str(tmp_path / "out.jsonl"),
+        ],
+    )
+
+    assert result.exit_code == 1
+    assert "intrusion-set--nope" in result.output
+    assert "nothing imported" in result.output

@@ -1,0 +1,35 @@
+"""Building the attribution knowledge from STIX records."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from watchfloor.engines.attribution import AttackKnowledge
+
+
+def test_only_active_intrusion_sets_are_actors(tiny: AttackKnowledge) -> None:
+    assert tiny.actor_ids == ("G0001", "G0002", "G0003")
+
+
+def test_revoked_actor_redirects_and_lends_its_aliases(tiny: AttackKnowledge) -> None:
+    assert tiny.resolve("G0099") == "G0003"
+    assert {"Old", "Vieux"} <= set(tiny.actors[tiny.actor_index["G0003"]].aliases)
+
+
+def test_campaign_usage_counts_for_the_actor_it_is_attributed_to(tiny: AttackKnowledge) -> None:
+    row = tiny.actor_technique[tiny.actor_index["G0003"]]
+    used = {tiny.techniques[i] for i in np.flatnonzero(row)}
+    assert used == {"T5000", "T6000"}
+
+
+def test_software_techniques_and_families(tiny: AttackKnowledge) -> None:
+    s1, t4 = tiny.software_index["S0001"], tiny.technique_index["T4000"]
+    assert tiny.software_technique[s1, t4] == 1
+    sub = tiny.technique_index["T1000.001"]
+    assert tiny.techniques[tiny.technique_family[sub]] == "T1000"
+
+
+def test_attack_82_dimensions(attack82: AttackKnowledge) -> None:
+    assert len(attack82.actors) == 109  # 111 intrusion sets, 2 revoked
+    assert attack82.actor_technique.sum() > 1500
+    assert attack82.resolve("T1066") == "T1027.005"
