@@ -94,7 +94,7 @@ class PackagePdf(FPDF):
             self.multi_cell(0, 5, latin1(f"- {item}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def grid(
-        self, rows: list[tuple[str, ...]], widths: tuple[float, ...], size: float = 8.5
+        self, rows: Sequence[Sequence[str]], widths: tuple[float, ...], size: float = 8.5
     ) -> None:
         """A table whose first row is the heading; long cells wrap, pages break cleanly."""
         self.set_font(_FONT, "", size)
