@@ -153,6 +153,13 @@ class AttributionScorer(ABC):
             x[row, [n_t + c for c in obs.software_columns]] = 1.0
         return x
 
+    def prior(self) -> tuple[FloatArray, float]:
+        """The distribution the scorer gives without evidence (actors, unknown);
+        the posterior divided by it is the likelihood ratio of the evidence.
+        Default: uniform over actors, nothing on unknown."""
+        n = len(self.knowledge.actors)
+        return np.full(n, 1.0 / n) if n else np.zeros(0), 0.0
+
     @abstractmethod
     def _distribution(self, evidence: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Return (cases x actors probabilities, per-case unknown), rows summing to one."""

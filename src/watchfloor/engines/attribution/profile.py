@@ -130,6 +130,13 @@ class AttackProfileScorer(AttributionScorer):
         """``s_u`` minus nothing: the unknown hypothesis' score (for fitting)."""
         return float(self._unknown_score)
 
+    def prior(self) -> tuple[FloatArray, float]:
+        """Actor prior from the actor features alone, with ``π_u`` on unknown."""
+        probabilities, unknown = softmax_with_unknown(
+            self._actor_score[None, :], self._unknown_score
+        )
+        return probabilities[0], float(unknown[0])
+
     def _distribution(self, evidence: FloatArray) -> tuple[FloatArray, FloatArray]:
         scores = evidence @ self._matrix.T + self._actor_score[None, :]
         return softmax_with_unknown(scores, self._unknown_score)
