@@ -1,2 +1,1 @@
 """Everything that touches the outside world: database, parsers, writers, files."""
-

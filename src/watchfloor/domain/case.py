@@ -89,9 +89,10 @@ class Case:
         by: str,
         at: datetime,
         exercise: str | None = None,
+        unknown_prior: float = 1.0,
     ) -> Case:
         case = cls(case_id, title, incident, marking, exercise=exercise)
-        case.hypotheses.append(Hypothesis.unknown())
+        case.hypotheses.append(Hypothesis.unknown(unknown_prior))
         case.milestones[Milestone.OCCURRED] = incident.occurred
         case.milestones[Milestone.DETECTED] = incident.detected
         case._record(

@@ -1,2 +1,1 @@
 """Heavy computation behind small interfaces."""
-

@@ -1,2 +1,1 @@
 """Command line and web entry points."""
-

@@ -1,2 +1,1 @@
 """Use cases: one function per command, given a unit of work."""
-

@@ -25,6 +25,13 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 def _register() -> None:
     # Command groups register here, one import per module.
+    from watchfloor.entrypoints.cli.audit import audit
+    from watchfloor.entrypoints.cli.db import db
+    from watchfloor.entrypoints.cli.exercise import exercise
+    from watchfloor.entrypoints.cli.policy import policy
+
+    for group in (audit, db, exercise, policy):
+        main.add_command(group)
     from watchfloor.entrypoints.cli.attribute import attribute
 
     main.add_command(attribute)

@@ -1,2 +1,1 @@
 """The ASGI service: JSON API and server-rendered pages."""
-

@@ -1,0 +1,32 @@
+"""`watchfloor db`: schema migrations."""
+
+from __future__ import annotations
+
+import click
+
+from watchfloor.adapters.db.engine import current_revision, head_revision, upgrade
+from watchfloor.entrypoints.cli._common import app_from, clean_errors
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_context
+@clean_errors
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    app = app_from(ctx, migrate=False)
+    upgrade(app.engine, revision)
+    click.echo(f"{app.url}: schema at {current_revision(app.engine)}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Show the schema revision of the database and the newest one available."""
+    app = app_from(ctx, migrate=False)
+    click.echo(f"database: {current_revision(app.engine) or 'empty'}; newest: {head_revision()}")
