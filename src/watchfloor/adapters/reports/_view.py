@@ -234,7 +234,7 @@ def build_view(case: Case, assessment: CaseAssessment, generated_at: datetime) -
         thresholds=_thresholds(assessment),
         options=(options := _options(case, assessment)),
         cleared=tuple(o for o in options if o.cleared),
-        timeline=_timeline(case, assessment),
+        timeline=timeline_view(assessment),
         decision=_decision(case, assessment),
         ach_hypotheses=tuple(h.label for h in fusion.hypotheses),
         ach=_ach(case, fusion),
@@ -385,7 +385,7 @@ def _options(case: Case, assessment: CaseAssessment) -> tuple[OptionView, ...]:
     return tuple(out)
 
 
-def _timeline(case: Case, assessment: CaseAssessment) -> TimelineView:
+def timeline_view(assessment: CaseAssessment) -> TimelineView:
     clock = assessment.clock
     reached = [at for _, at in clock.milestones if at is not None]
     start = min([*reached, clock.detected])
