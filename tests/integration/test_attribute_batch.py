@@ -97,3 +97,53 @@ def test_malformed_bundle_is_refused_with_the_failing_objects(tmp_path: Path) ->
     assert result.exit_code == 1
     assert "intrusion-set--nope" in result.output
     assert "nothing imported" in result.output
+
+
+def test_stored_knowledge_base_scores_like_the_file(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'kb.sqlite'}"
+    bundle = str(DATA / "enterprise-attack-8.2.json")
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"id": 1, "techniques": ["T1003.001"], "software": ["S0002"]}))
+    runner = CliRunner()
+
+    loaded = runner.invoke(main, ["--db", db, "kb", "load", bundle])
+    again = runner.invoke(main, ["--db", db, "kb", "load", bundle])
+    from_store = runner.invoke(
+        main,
+        [
+            "--db",
+            db,
+            "attribute",
+            "batch",
+            "--kb",
+            "enterprise-attack@8.2",
+            "--in",
+            str(cases),
+            "--out",
+            str(tmp_path / "store.jsonl"),
+        ],
+    )
+    from_file = runner.invoke(
+        main,
+        [
+            "attribute",
+            "batch",
+            "--kb",
+            bundle,
+            "--in",
+            str(cases),
+            "--out",
+            str(tmp_path / "file.jsonl"),
+        ],
+    )
+    listed = runner.invoke(main, ["--db", db, "kb", "list"])
+
+    assert loaded.exit_code == 0, loaded.output
+    assert "10923 objects" in loaded.output
+    assert (
+        again.output.split("(sha256")[1].split(")")[0]
+        == loaded.output.split("(sha256")[1].split(")")[0]
+    )
+    assert from_store.exit_code == 0 and from_file.exit_code == 0, from_store.output
+    assert (tmp_path / "store.jsonl").read_text() == (tmp_path / "file.jsonl").read_text()
+    assert listed.output.count("enterprise-attack@8.2") == 1

@@ -35,6 +35,9 @@ def _register() -> None:
     from watchfloor.entrypoints.cli.attribute import attribute
 
     main.add_command(attribute)
+    from watchfloor.entrypoints.cli.kb import kb
+
+    main.add_command(kb)
 
 
 _register()

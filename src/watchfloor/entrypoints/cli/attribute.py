@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import click
 
-from watchfloor.adapters.stix import StixBundleError, read_bundle
+from watchfloor.adapters.stix import StixBundle, StixBundleError, read_bundle
 from watchfloor.engines.attribution import (
     AttackKnowledge,
     AttackProfileScorer,
@@ -35,22 +35,43 @@ SCORERS: dict[str, type[AttributionScorer]] = {
 _VERSIONED_NAME = re.compile(r"^(?P<name>.+?)[-_]v?(?P<version>\d+(?:\.\d+)*)$")
 
 
-def load_knowledge(path: Path, version: str | None = None) -> AttackKnowledge:
-    """Read a STIX bundle and build the attribution knowledge from it. The
-    version is, in order: the one given, the bundle's ``x-mitre-collection``,
-    a ``name-X.Y`` file name, else the first 12 hex digits of its SHA-256."""
-    bundle = read_bundle(path)
+def bundle_identity(path: Path, bundle: StixBundle) -> tuple[str, str]:
+    """Name and version of a bundle: its ``x-mitre-collection`` if any, else a
+    ``name-X.Y`` file name, else the file stem and the first 12 hex digits of
+    its SHA-256."""
     info = bundle.info
     match = _VERSIONED_NAME.match(path.stem)
     name = info.collection_name or (match["name"] if match else path.stem)
-    kb_version = (
-        version
-        or info.collection_version
-        or (match["version"] if match else None)
-        or (info.sha256 or "")[:12]
-    )
+    version = info.collection_version or (match["version"] if match else None)
+    return name, version or (info.sha256 or "")[:12]
+
+
+def load_knowledge(path: Path, version: str | None = None) -> AttackKnowledge:
+    """Read a STIX bundle file and build the attribution knowledge from it."""
+    bundle = read_bundle(path)
+    name, default_version = bundle_identity(path, bundle)
     return AttackKnowledge.from_objects(
-        bundle.objects, KnowledgeBaseVersion(name, kb_version, info.sha256)
+        bundle.objects, KnowledgeBaseVersion(name, version or default_version, bundle.info.sha256)
+    )
+
+
+def stored_knowledge(database_url: str | None, reference: str) -> AttackKnowledge:
+    """Build the knowledge from the store: ``NAME`` (latest loaded) or ``NAME@VERSION``."""
+    from watchfloor.adapters.db.engine import ensure_schema, make_engine
+    from watchfloor.adapters.db.kb_repository import KnowledgeBaseRepository
+
+    name, _, version = reference.partition("@")
+    engine = make_engine(database_url)
+    ensure_schema(engine)
+    repository = KnowledgeBaseRepository(engine)
+    record = repository.find(name, version or None)
+    if record is None:
+        raise click.ClickException(
+            f"{reference!r} is neither a bundle file nor a stored knowledge base"
+        )
+    return AttackKnowledge.from_objects(
+        repository.objects(record.id),
+        KnowledgeBaseVersion(record.name, record.version, record.sha256),
     )
 
 
@@ -111,10 +132,9 @@ def attribute() -> None:
 @attribute.command("batch")
 @click.option(
     "--kb",
-    "kb_path",
+    "kb_ref",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="STIX bundle (e.g. ATT&CK Enterprise).",
+    help="STIX bundle file (e.g. ATT&CK Enterprise), or a stored knowledge base NAME[@VERSION].",
 )
 @click.option(
     "--in",
@@ -134,8 +154,14 @@ def attribute() -> None:
     "--scorer", type=click.Choice(sorted(SCORERS)), default="attack-profile", show_default=True
 )
 @click.option("--kb-version", default=None, help="Override the knowledge-base version recorded.")
+@click.pass_context
 def batch(
-    kb_path: Path, in_file: IO[str], out_file: IO[str], scorer: str, kb_version: str | None
+    ctx: click.Context,
+    kb_ref: str,
+    in_file: IO[str],
+    out_file: IO[str],
+    scorer: str,
+    kb_version: str | None,
 ) -> None:
     """Score each case of CASES.jsonl ({"id", "techniques", "software"}) into RANKED.jsonl.
 
@@ -145,7 +171,11 @@ def batch(
     line that is not a valid case gives {"id", "error", "ranking": [], "unknown": 1.0}.
     """
     try:
-        knowledge = load_knowledge(kb_path, kb_version)
+        path = Path(kb_ref)
+        if path.is_file():
+            knowledge = load_knowledge(path, kb_version)
+        else:
+            knowledge = stored_knowledge(ctx.obj.get("database_url") if ctx.obj else None, kb_ref)
     except StixBundleError as exc:
         raise click.ClickException(str(exc)) from exc
     engine = SCORERS[scorer](knowledge)
