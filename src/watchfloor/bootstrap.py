@@ -23,8 +23,8 @@ class App:
     engine: Engine
     clock: Clock = utcnow
 
-    def uow(self, clock: Clock | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, clock or self.clock)
+    def uow(self, clock: Clock | None = None, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, clock or self.clock, read_only)
 
     @property
     def url(self) -> str:

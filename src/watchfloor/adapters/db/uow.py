@@ -27,7 +27,7 @@ def serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.info.get("wf_read_only") else "BEGIN IMMEDIATE")
 
     engine._wf_immediate = True  # type: ignore[attr-defined]
 
@@ -37,13 +37,18 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     policies: SqlPolicyStore
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, engine: Engine, clock: Callable[[], datetime] = utcnow, read_only: bool = False
+    ) -> None:
+        """`read_only` units of work never write; on SQLite they do not take the write lock."""
         self.engine = engine
         self.clock = clock
+        self.read_only = read_only
         serialise_sqlite_writers(engine)
 
     def __enter__(self) -> SqlUnitOfWork:
         self.conn = self.engine.connect()
+        self.conn.info["wf_read_only"] = self.read_only
         self.tx = self.conn.begin()
         self.cases = SqlCaseRepository(self.conn)
         self.audit = SqlAuditLog(self.conn)
@@ -51,6 +56,8 @@ class SqlUnitOfWork:
         return self
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit changes")
         now = self.clock()
         for case in list(self.cases.seen.values()):
             events = case.drain_events()
