@@ -36,6 +36,31 @@ def grade(code: str) -> AdmiraltyGrade:
     return AdmiraltyGrade.parse(code)
 
 
+def item(
+    item_id: str,
+    likelihoods: dict[str, float],
+    *,
+    title: str | None = None,
+    source: str | None = None,
+    grade_code: str = "B2",
+    evidence_class: EvidenceClass = EvidenceClass.TRADECRAFT,
+    marking: Marking = NATO_RESTRICTED,
+    cost: CostToFake = CostToFake.HIGH,
+    group: str | None = None,
+) -> EvidenceItem:
+    return EvidenceItem(
+        id=item_id,
+        title=title or f"report {item_id}",
+        source=source or f"source of {item_id}",
+        grade=grade(grade_code),
+        evidence_class=evidence_class,
+        likelihoods=likelihoods,
+        marking=marking,
+        cost_to_fake=cost,
+        dependence_group=group,
+    )
+
+
 def evidence() -> list[EvidenceItem]:
     """Five items in four groups; two public, one NATO SECRET, one a planted false flag."""
     return [
@@ -201,7 +226,13 @@ def policies() -> Policies:
     return Policies(thresholds, standards, menu)
 
 
-def open_case(items: list[EvidenceItem], exercise: str | None = "EX-BALTIC-25") -> Case:
+def open_case(
+    items: list[EvidenceItem],
+    exercise: str | None = "EX-BALTIC-25",
+    *,
+    marking: Marking = NATO_RESTRICTED,
+    false_flag: bool = True,
+) -> Case:
     incident = Incident(
         title="Grid control outage in two Baltic states",
         summary="Substation control systems in Estonia and Latvia went dark for six hours.",
@@ -219,7 +250,7 @@ def open_case(items: list[EvidenceItem], exercise: str | None = "EX-BALTIC-25") 
         "CASE-0042",
         "Baltic grid outage",
         incident,
-        NATO_RESTRICTED,
+        marking,
         ANALYST,
         DETECTED,
         exercise=exercise,
@@ -233,17 +264,18 @@ def open_case(items: list[EvidenceItem], exercise: str | None = "EX-BALTIC-25") 
     case.add_hypothesis(
         Hypothesis("H-lynx", HypothesisKind.ACTOR, "Lynx Team did it", "lynx"), ANALYST, t
     )
-    case.add_hypothesis(
-        Hypothesis(
-            "H-ursa-as-lynx",
-            HypothesisKind.FALSE_FLAG,
-            "Ursa Group framing Lynx Team",
-            "ursa",
-            "lynx",
-        ),
-        ANALYST,
-        t,
-    )
+    if false_flag:
+        case.add_hypothesis(
+            Hypothesis(
+                "H-ursa-as-lynx",
+                HypothesisKind.FALSE_FLAG,
+                "Ursa Group framing Lynx Team",
+                "ursa",
+                "lynx",
+            ),
+            ANALYST,
+            t,
+        )
     for i, item in enumerate(items):
         case.add_evidence(item, ANALYST, t + timedelta(minutes=10 * (i + 1)))
     return case
@@ -254,9 +286,13 @@ def build_case(
     *,
     decide: bool = True,
     exercise: str | None = "EX-BALTIC-25",
+    marking: Marking = NATO_RESTRICTED,
+    false_flag: bool = True,
 ) -> tuple[Case, CaseAssessment]:
     pol = policies()
-    case = open_case(evidence() if items is None else items, exercise)
+    case = open_case(
+        evidence() if items is None else items, exercise, marking=marking, false_flag=false_flag
+    )
     at = DETECTED + timedelta(hours=2)
     first = assess(case, pol, at)
     advance_clock(case, first, at, ANALYST)
