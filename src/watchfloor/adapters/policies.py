@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 from watchfloor.adapters.yamlfile import Doc, Node, load_yaml, parse_yaml
@@ -20,6 +19,7 @@ from watchfloor.domain.response import (
 )
 from watchfloor.domain.standards import EvidenceStandardPolicy, LayerStandard
 from watchfloor.domain.thresholds import Criterion, ThresholdPolicy, Tier
+from watchfloor.service.ports import PolicyText
 
 #: The policies shipped with Watchfloor (repository `policies/`, or the installed copy).
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
@@ -28,19 +28,6 @@ FILES = {
     "evidence_standards": "evidence-standards.yaml",
     "response_menu": "response-menu.yaml",
 }
-
-
-@dataclass(frozen=True)
-class PolicyText:
-    """A policy file as stored: kind, version, the YAML text and its digest."""
-
-    kind: str
-    version: str
-    text: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def _header(doc: Doc, kind: str) -> str:
@@ -197,7 +184,7 @@ def read_policy_texts(directory: Path | None = None) -> dict[str, PolicyText]:
     return out
 
 
-def policies_from_texts(texts: dict[str, PolicyText], origin: str = "") -> Policies:
+def policies_from_texts(texts: Mapping[str, PolicyText], origin: str = "") -> Policies:
     """Build and cross-check the policies; each error names the file and field."""
 
     def doc(kind: str) -> Doc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,10 +20,13 @@ from watchfloor.adapters.db.tables import (
     legal_reviews,
     policy_versions,
 )
+from watchfloor.adapters.policies import policies_from_texts
+from watchfloor.domain.assessment import Policies
 from watchfloor.domain.audit import GENESIS, AuditEntry, AuditEvent, seal
 from watchfloor.domain.case import Case
-from watchfloor.domain.errors import ConflictError, NotFound
+from watchfloor.domain.errors import ConflictError, DomainError, NotFound
 from watchfloor.domain.markings import Clearance
+from watchfloor.service.ports import PolicyText
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,29 @@ class StoredPolicy:
     active: bool
 
 
+_PARSED: dict[tuple[str, ...], Policies] = {}
+
+
 class SqlPolicyStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def validate(self, texts: Mapping[str, PolicyText]) -> Policies:
+        return policies_from_texts(texts)
+
+    def active_policies(self) -> Policies:
+        """The policies in force, parsed once per distinct set of versions."""
+        stored = self.active()
+        missing = {"thresholds", "evidence_standards", "response_menu"} - set(stored)
+        if missing:
+            raise DomainError(
+                f"no active {', '.join(sorted(missing))} policy: run `watchfloor policy load`"
+            )
+        key = tuple(sorted(s.sha256 for s in stored.values()))
+        if key not in _PARSED:
+            texts = {k: PolicyText(k, s.version, s.body) for k, s in stored.items()}
+            _PARSED[key] = policies_from_texts(texts)
+        return _PARSED[key]
 
     def put(self, kind: str, version: str, sha256: str, body: str, now: datetime) -> bool:
         """Store and activate a policy version. Returns False if it was already active.
