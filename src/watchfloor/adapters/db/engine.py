@@ -43,24 +43,28 @@ def _alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (default: the newest)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (default: every head).
+
+    Independent features add their tables on branches that start from the core
+    revisions, so the schema may have several heads; `heads` applies them all.
+    """
     cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return frozenset(MigrationContext.configure(conn).get_current_heads())
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+def head_revisions() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Upgrade when the database is behind; a no-op when it is at head."""
-    if current_revision(engine) != head_revision():
+    """Upgrade when the database is behind; a no-op when it is at every head."""
+    if current_revisions(engine) != head_revisions():
         upgrade(engine)

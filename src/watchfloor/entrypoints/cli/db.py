@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from watchfloor.adapters.db.engine import current_revision, head_revision, upgrade
+from watchfloor.adapters.db.engine import current_revisions, head_revisions, upgrade
 from watchfloor.entrypoints.cli._common import app_from, clean_errors
 
 
@@ -14,14 +14,14 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--revision", default="heads", show_default=True, help="Target revision.")
 @click.pass_context
 @clean_errors
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     app = app_from(ctx, migrate=False)
     upgrade(app.engine, revision)
-    click.echo(f"{app.url}: schema at {current_revision(app.engine)}")
+    click.echo(f"{app.url}: schema at {_text(current_revisions(app.engine))}")
 
 
 @db.command("current")
@@ -29,4 +29,9 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 def db_current(ctx: click.Context) -> None:
     """Show the schema revision of the database and the newest one available."""
     app = app_from(ctx, migrate=False)
-    click.echo(f"database: {current_revision(app.engine) or 'empty'}; newest: {head_revision()}")
+    current = _text(current_revisions(app.engine)) or "empty"
+    click.echo(f"database: {current}; newest: {_text(head_revisions())}")
+
+
+def _text(revisions: frozenset[str]) -> str:
+    return ", ".join(sorted(revisions))
