@@ -125,6 +125,11 @@ NATO_MEMBERS = frozenset(
 )
 
 
+#: The originator given to a product whose items share no audience: no viewer holds it, so
+#: nobody sees the product until a person re-marks it.
+NO_COMMON_AUDIENCE = "NO COMMON AUDIENCE"
+
+
 def _within_nato(audience: str) -> bool:
     return audience == NATO or audience in NATO_MEMBERS
 
@@ -160,7 +165,7 @@ class Marking:
         return (
             self.classification <= ceiling.classification
             and self.tlp <= ceiling.tlp
-            and _audience_covers(self.releasable_to, ceiling.releasable_to)
+            and _admits_everyone_admitted_by(self, ceiling)
         )
 
     @staticmethod
@@ -176,7 +181,7 @@ class Marking:
             releasable_to=audiences,
             tlp=max(m.tlp for m in markings),
             pap=max(m.pap for m in markings),
-            originator=markings[0].originator,
+            originator=_product_originator(markings, audiences),
         )
 
     @staticmethod
@@ -184,13 +189,38 @@ class Marking:
         return Marking(Classification.UNCLASSIFIED, frozenset({PUBLIC}), TLP.CLEAR, PAP.CLEAR)
 
 
-def _audience_covers(item: frozenset[str], target: frozenset[str]) -> bool:
-    """An item may go to `target` when every audience of the target is allowed by the item."""
-    if PUBLIC in item:
+def _admitted(marking: Marking) -> frozenset[str] | None:
+    """The audiences any one of which lets a viewer see `marking`; None: everyone."""
+    if PUBLIC in marking.releasable_to:
+        return None
+    if not marking.releasable_to:
+        if marking.originator == NO_COMMON_AUDIENCE:
+            return frozenset()
+        return frozenset({marking.originator})
+    if NATO in marking.releasable_to:
+        return marking.releasable_to | NATO_MEMBERS
+    return marking.releasable_to
+
+
+def _admits_everyone_admitted_by(item: Marking, target: Marking) -> bool:
+    """An item may go to `target` when every viewer the target admits, the item admits too."""
+    item_audiences, target_audiences = _admitted(item), _admitted(target)
+    if item_audiences is None:
         return True
-    if PUBLIC in target:
-        return False
-    return all(a in item or (NATO in item and _within_nato(a)) for a in target)
+    return target_audiences is not None and target_audiences <= item_audiences
+
+
+def _product_originator(markings: list[Marking], audiences: frozenset[str]) -> str:
+    """The originator of a product released to no audience: the one originator of its
+    originator-only items when every other item may go to it, else nobody."""
+    if audiences:
+        return markings[0].originator
+    owners = {m.originator for m in markings if not m.releasable_to}
+    if len(owners) == 1:
+        owner = Marking(releasable_to=frozenset(), originator=next(iter(owners)))
+        if all(_admits_everyone_admitted_by(m, owner) for m in markings):
+            return owner.originator
+    return NO_COMMON_AUDIENCE
 
 
 def _intersect_audiences(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
