@@ -21,7 +21,8 @@ The maths (full derivation in `docs/attribution-maths.md`):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -100,7 +101,18 @@ class FusionResult:
     confidence: AnalyticConfidence
     confidence_reasons: tuple[str, ...]
     layers: tuple[LayerJudgement, ...]
-    ach: tuple[tuple[str, tuple[AchCell, ...]], ...]  # (evidence id, cell per hypothesis)
+    evidence_ids: tuple[str, ...] = ()
+    ach_scores: FloatArray | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def ach(self) -> tuple[tuple[str, tuple[AchCell, ...]], ...]:
+        """The ACH matrix: per evidence item, one rated cell per hypothesis (built on demand)."""
+        if self.ach_scores is None:
+            return ()
+        return tuple(
+            (eid, tuple(AchCell(float(x), _rating(float(x))) for x in row))
+            for eid, row in zip(self.evidence_ids, self.ach_scores, strict=True)
+        )
 
     def probability(self, hypothesis_id: str) -> float:
         for h, p in zip(self.hypotheses, self.posterior, strict=True):
@@ -125,28 +137,42 @@ class FusionResult:
 def likelihood_matrix(
     hypotheses: Sequence[Hypothesis], evidence: Sequence[EvidenceItem]
 ) -> FloatArray:
-    """L[i, h] = P(E_i | h), with false-flag and unknown hypotheses derived as documented."""
-    n, m = len(evidence), len(hypotheses)
-    out = np.empty((n, m), dtype=np.float64)
+    """L[i, h] = P(E_i | h), with false-flag and unknown hypotheses derived as documented.
+
+    Built column-wise: one column per actor named by a hypothesis (and `other`),
+    filled with each item's baseline and overwritten where the item speaks to
+    that actor; hypotheses then select or combine columns.
+    """
+    names: dict[str, int] = {OTHER: 0}
+    for h in hypotheses:
+        for ref in (h.actor, h.framed):
+            if ref is not None:
+                names.setdefault(ref, len(names))
+    n = len(evidence)
+    base = np.fromiter((e.baseline for e in evidence), dtype=np.float64, count=n)
+    cols = np.repeat(base[:, None], len(names), axis=1)
     for i, item in enumerate(evidence):
-        for j, h in enumerate(hypotheses):
-            out[i, j] = _likelihood(item, h)
+        for key, p in item.likelihoods.items():
+            j = names.get(key)
+            if j is not None:
+                cols[i, j] = p
+    cost = np.fromiter((e.cost_to_fake.weight for e in evidence), dtype=np.float64, count=n)
+    out = np.empty((n, len(hypotheses)), dtype=np.float64)
+    for j, h in enumerate(hypotheses):
+        if h.kind is HypothesisKind.UNKNOWN:
+            out[:, j] = cols[:, 0]
+        elif h.kind is HypothesisKind.ACTOR:
+            assert h.actor is not None
+            out[:, j] = cols[:, names[h.actor]]
+        else:
+            assert h.actor is not None and h.framed is not None
+            by, framed = cols[:, names[h.actor]], cols[:, names[h.framed]]
+            out[:, j] = np.where(
+                cost == CostToFake.LOW.weight,
+                framed,
+                np.where(cost == CostToFake.HIGH.weight, by, np.sqrt(by * framed)),
+            )
     return out
-
-
-def _likelihood(item: EvidenceItem, h: Hypothesis) -> float:
-    if h.kind is HypothesisKind.UNKNOWN:
-        return item.likelihood(OTHER)
-    assert h.actor is not None
-    if h.kind is HypothesisKind.ACTOR:
-        return item.likelihood(h.actor)
-    assert h.framed is not None
-    by, framed = item.likelihood(h.actor), item.likelihood(h.framed)
-    if item.cost_to_fake is CostToFake.LOW:
-        return framed
-    if item.cost_to_fake is CostToFake.HIGH:
-        return by
-    return float(np.sqrt(by * framed))
 
 
 def _softmax_rows(logits: FloatArray) -> FloatArray:
@@ -157,7 +183,9 @@ def _softmax_rows(logits: FloatArray) -> FloatArray:
 
 
 def group_contributions(
-    hypotheses: Sequence[Hypothesis], evidence: Sequence[EvidenceItem]
+    hypotheses: Sequence[Hypothesis],
+    evidence: Sequence[EvidenceItem],
+    logl: FloatArray | None = None,
 ) -> tuple[list[str], FloatArray]:
     """Per dependence group, its contribution w_g * l_{g,h} to each hypothesis' log posterior."""
     groups: dict[str, int] = {}
@@ -165,7 +193,8 @@ def group_contributions(
     for i, item in enumerate(evidence):
         gidx[i] = groups.setdefault(item.group, len(groups))
     w = np.array([item.weight for item in evidence], dtype=np.float64)
-    logl = np.log(likelihood_matrix(hypotheses, evidence))
+    if logl is None:
+        logl = np.log(likelihood_matrix(hypotheses, evidence))
     g = len(groups)
     wsum = np.zeros(g)
     np.add.at(wsum, gidx, w)
@@ -210,8 +239,9 @@ def fuse(
     rules = rules or ConfidenceRules()
     hyps = tuple(hypotheses)
     prior = np.log(np.array([h.prior for h in hyps], dtype=np.float64))
+    logl = np.log(likelihood_matrix(hyps, evidence)) if evidence else None
     if evidence:
-        group_ids, contrib = group_contributions(hyps, evidence)
+        group_ids, contrib = group_contributions(hyps, evidence, logl)
     else:
         group_ids, contrib = [], np.zeros((0, len(hyps)))
     total = prior + contrib.sum(axis=0)
@@ -229,7 +259,8 @@ def fuse(
         confidence=confidence,
         confidence_reasons=tuple(reasons),
         layers=tuple(_layers(hyps, post, actors)),
-        ach=_ach(hyps, evidence),
+        evidence_ids=tuple(e.id for e in evidence),
+        ach_scores=_ach_scores(evidence, logl),
     )
 
 
@@ -356,18 +387,12 @@ def _layers(
     return out
 
 
-def _ach(
-    hyps: Sequence[Hypothesis], evidence: Sequence[EvidenceItem]
-) -> tuple[tuple[str, tuple[AchCell, ...]], ...]:
-    if not evidence:
-        return ()
-    logl = np.log(likelihood_matrix(hyps, evidence))
-    w = np.array([e.weight for e in evidence])
-    score = (logl - logl.mean(axis=1, keepdims=True)) * w[:, None]
-    rows = []
-    for item, row in zip(evidence, score, strict=True):
-        rows.append((item.id, tuple(AchCell(float(s), _rating(float(s))) for s in row)))
-    return tuple(rows)
+def _ach_scores(evidence: Sequence[EvidenceItem], logl: FloatArray | None) -> FloatArray | None:
+    if logl is None:
+        return None
+    w = np.fromiter((e.weight for e in evidence), dtype=np.float64, count=len(evidence))
+    scores: FloatArray = (logl - logl.mean(axis=1, keepdims=True)) * w[:, None]
+    return scores
 
 
 def _rating(score: float) -> str:
