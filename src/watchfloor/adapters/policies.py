@@ -180,16 +180,18 @@ def read_policy_texts(directory: Path | None = None) -> dict[str, PolicyText]:
     out = {}
     for kind, name in FILES.items():
         doc = load_yaml(d / name)
-        out[kind] = PolicyText(kind, _header(doc, kind), (d / name).read_text(encoding="utf-8"))
+        out[kind] = PolicyText(
+            kind, _header(doc, kind), (d / name).read_text(encoding="utf-8"), str(d / name)
+        )
     return out
 
 
-def policies_from_texts(texts: Mapping[str, PolicyText], origin: str = "") -> Policies:
+def policies_from_texts(texts: Mapping[str, PolicyText]) -> Policies:
     """Build and cross-check the policies; each error names the file and field."""
 
     def doc(kind: str) -> Doc:
-        name = f"{origin}{FILES[kind]}" if origin else f"{kind} policy {texts[kind].version}"
-        return parse_yaml(texts[kind].text, name)
+        t = texts[kind]
+        return parse_yaml(t.text, t.source or f"{kind} policy {t.version}")
 
     thresholds = thresholds_from(doc("thresholds"))
     standards = standards_from(doc("evidence_standards"))
@@ -199,4 +201,4 @@ def policies_from_texts(texts: Mapping[str, PolicyText], origin: str = "") -> Po
 
 def load_policies(directory: Path | None = None) -> Policies:
     d = directory or DEFAULT_POLICY_DIR
-    return policies_from_texts(read_policy_texts(d), origin=f"{d}/")
+    return policies_from_texts(read_policy_texts(d))

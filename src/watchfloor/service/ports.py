@@ -21,6 +21,7 @@ class PolicyText:
     kind: str
     version: str
     text: str
+    source: str = ""  # the file it was read from, named in errors
 
     @property
     def sha256(self) -> str:
