@@ -9,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from reports.conftest import DETECTED, OCCURRED, PUBLIC, item, policies
 from watchfloor.adapters.reports import after_action_json, render_after_action_html
 from watchfloor.domain.assessment import CaseAssessment, assess
 from watchfloor.domain.case import Case
 from watchfloor.domain.errors import DomainError
 from watchfloor.domain.evidence import EvidenceClass
 from watchfloor.domain.exercise import BELIEF_MARGIN, GroundTruth, score_exercise
+
+from .casebook import DETECTED, OCCURRED, PUBLIC, item, policies
 
 GENERATED = DETECTED + timedelta(hours=9)
 Build = Callable[..., tuple[Case, CaseAssessment]]

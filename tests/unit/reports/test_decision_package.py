@@ -9,13 +9,14 @@ from html.parser import HTMLParser
 
 from pypdf import PdfReader
 
-from reports.conftest import DETECTED, evidence, item
 from watchfloor.adapters.reports import render_package_html, render_package_pdf
 from watchfloor.adapters.reports._common import latin1
 from watchfloor.domain.assessment import CaseAssessment
 from watchfloor.domain.case import Case
 from watchfloor.domain.confidence import LikelihoodTerm
 from watchfloor.domain.evidence import EvidenceClass
+
+from .casebook import DETECTED, evidence, item
 
 GENERATED = DETECTED.replace(hour=12)
 Build = Callable[..., tuple[Case, CaseAssessment]]

@@ -8,12 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports.conftest import DETECTED, NATO_RESTRICTED, NATO_SECRET, PUBLIC, evidence
 from watchfloor.adapters.reports import ReleaseLeakError, render_public_statement
 from watchfloor.domain.assessment import CaseAssessment
 from watchfloor.domain.case import Case
 from watchfloor.domain.hypotheses import Layer
 from watchfloor.domain.markings import NATO, TLP, Classification, Marking
+
+from .casebook import DETECTED, NATO_RESTRICTED, NATO_SECRET, PUBLIC, evidence
 
 GENERATED = DETECTED.replace(hour=12)
 Build = Callable[..., tuple[Case, CaseAssessment]]
