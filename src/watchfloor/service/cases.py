@@ -8,15 +8,16 @@ case's tier allows, so lawyers work while the attribution is still running.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from watchfloor.domain.assessment import CaseAssessment, Policies, advance_clock, assess
 from watchfloor.domain.audit import AuditEvent
 from watchfloor.domain.case import Case, Incident
-from watchfloor.domain.errors import ConflictError
+from watchfloor.domain.errors import ConflictError, NotFound
 from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.hypotheses import Actor, Hypothesis
-from watchfloor.domain.markings import Marking
+from watchfloor.domain.markings import Clearance, Marking
 from watchfloor.domain.workflow import ReviewOutcome
 from watchfloor.service.ports import PolicyText, UnitOfWork
 
@@ -103,9 +104,13 @@ def add_hypotheses(
     by: str,
     now: datetime,
     expected_version: int | None = None,
+    actors: Iterable[Actor] = (),
 ) -> CaseAssessment:
+    """Add hypotheses, and first any new actors they name, in one transaction."""
     case = uow.cases.get(case_id)
     _check_version(case, expected_version)
+    for actor in actors:
+        case.add_actor(actor, by, now)
     for h in hypotheses:
         case.add_hypothesis(h, by, now)
     a = _refresh(uow, case, by, now)
@@ -134,6 +139,23 @@ def add_evidence(
 def get_assessment(uow: UnitOfWork, case_id: str, now: datetime) -> tuple[Case, CaseAssessment]:
     case = uow.cases.get(case_id)
     return case, assess(case, active_policies(uow), now)
+
+
+def view_case(
+    uow: UnitOfWork, case_id: str, clearance: Clearance, now: datetime
+) -> tuple[Case, CaseAssessment]:
+    """The case as `clearance` may see it, and the assessment computed from that alone.
+
+    A case above the viewer's marking is reported as not found (its existence is not
+    confirmed); evidence items the viewer may not see are dropped before assessing, so
+    nothing in the result, not even a posterior, depends on them.
+    """
+    case = uow.cases.get(case_id)
+    if not clearance.may_see(case.marking):
+        raise NotFound(f"no case {case_id!r}")
+    visible = [e for e in case.evidence if clearance.may_see(e.marking)]
+    view = replace(case, evidence=visible, events=[])
+    return view, assess(view, active_policies(uow), now)
 
 
 def record_review(
