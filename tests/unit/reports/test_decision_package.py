@@ -80,7 +80,7 @@ def test_pdf_carries_the_banner_at_top_and_bottom_of_every_page(decided: tuple) 
 def test_a_long_package_still_carries_the_banner_on_every_page(make_case: Build) -> None:
     many = evidence() + [
         item(f"EV-extra-{i:02d}", {"ursa": 0.5, "lynx": 0.4}, title=f"Sensor report {i}")
-        for i in range(60)
+        for i in range(40)
     ]
     case, assessment = make_case(many)
 
