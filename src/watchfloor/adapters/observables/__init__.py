@@ -1,0 +1,10 @@
+"""Readers for forensic logs of observables (CSV, JSON lines, Parquet)."""
+
+from watchfloor.adapters.observables.reader import (
+    ObservableLogError,
+    detect_log,
+    parquet_row_count,
+    read_observables,
+)
+
+__all__ = ["ObservableLogError", "detect_log", "parquet_row_count", "read_observables"]

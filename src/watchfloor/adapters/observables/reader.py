@@ -1,0 +1,309 @@
+"""Observable logs (CSV, JSON lines, Parquet) read as streams of record batches.
+
+Each log has a timestamp column, a value column and optionally a type column;
+without one, the kind of each value is inferred from its form. The columns are
+found by name (:data:`TS_NAMES`, :data:`VALUE_NAMES`, :data:`TYPE_NAMES`) unless
+given. Rows that cannot be parsed (a CSV line with the wrong number of fields,
+a JSON line that is not a JSON object) are skipped and reported with their
+line number; values that are not valid observables are reported by the
+correlator, also by line.
+
+Row numbers: CSV and JSON lines give the physical line (the CSV header is line
+1); Parquet gives the 0-based row index in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from watchfloor.engines.correlation.base import ObservableLog
+from watchfloor.engines.correlation.model import RejectedRow
+
+__all__ = [
+    "TS_NAMES",
+    "TYPE_NAMES",
+    "VALUE_NAMES",
+    "ObservableLogError",
+    "detect_log",
+    "parquet_row_count",
+    "read_observables",
+]
+
+TS_NAMES = (
+    "timestamp",
+    "ts",
+    "time",
+    "@timestamp",
+    "datetime",
+    "date",
+    "observed_at",
+    "first_seen",
+)
+VALUE_NAMES = ("value", "observable", "indicator", "ioc", "artifact", "observed_value")
+TYPE_NAMES = ("type", "kind", "observable_type", "value_type", "ioc_type")
+_FORMATS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_BATCH = 65_536
+_SCHEMA = pa.schema(
+    [("row_no", pa.int64()), ("ts", pa.string()), ("value", pa.string()), ("type", pa.string())]
+)
+
+
+class ObservableLogError(ValueError):
+    """The log as a whole cannot be read (unknown format, missing columns)."""
+
+
+def _format_of(path: Path) -> str:
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ObservableLogError(
+            f"{path}: cannot tell the format from the suffix {path.suffix!r}; "
+            "expected .csv, .jsonl/.ndjson or .parquet"
+        )
+    return fmt
+
+
+def _columns(path: Path, fmt: str) -> list[str]:
+    if fmt == "parquet":
+        return list(pq.read_schema(path).names)
+    if fmt == "csv":
+        with path.open("r", encoding="utf-8", newline="") as fh:
+            header = fh.readline()
+        return next(iter(csv.reader([header])), [])
+    with path.open("r", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(obj, dict):
+                    return list(obj)
+    return []
+
+
+def _pick(
+    columns: Sequence[str], wanted: str | None, names: Sequence[str], what: str, path: Path
+) -> str | None:
+    if wanted is not None:
+        if wanted not in columns:
+            raise ObservableLogError(
+                f"{path}: no column {wanted!r} (columns: {', '.join(columns)})"
+            )
+        return wanted
+    lower = {c.lower(): c for c in columns}
+    for n in names:
+        if n in lower:
+            return lower[n]
+    if what == "type":
+        return None
+    raise ObservableLogError(
+        f"{path}: no {what} column; name one of {', '.join(names)} or give it explicitly"
+    )
+
+
+def detect_log(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    ts_column: str | None = None,
+    value_column: str | None = None,
+    type_column: str | None = None,
+) -> ObservableLog:
+    """Describe a log: its format (from the suffix) and its columns (by name)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ObservableLogError(f"{p}: no such file")
+    fmt = format or _format_of(p)
+    cols = _columns(p, fmt)
+    ts = _pick(cols, ts_column, TS_NAMES, "timestamp", p)
+    value = _pick(cols, value_column, VALUE_NAMES, "value", p)
+    typ = _pick(cols, type_column, TYPE_NAMES, "type", p)
+    assert ts is not None and value is not None
+    return ObservableLog(str(p), fmt, ts, value, typ)
+
+
+def parquet_row_count(log: ObservableLog) -> int:
+    """Rows in a Parquet log (or in its selected row groups)."""
+    meta = pq.ParquetFile(log.path).metadata
+    groups = log.row_groups if log.row_groups is not None else range(meta.num_row_groups)
+    return sum(meta.row_group(i).num_rows for i in groups)
+
+
+def read_observables(
+    log: ObservableLog, rejects: Callable[[RejectedRow], None]
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of ``row_no, ts, value, type`` (``ts`` as in the file)."""
+    if log.format == "parquet":
+        yield from _read_parquet(log)
+    elif log.format == "csv":
+        yield from _read_csv(log, rejects)
+    elif log.format == "jsonl":
+        yield from _read_jsonl(log, rejects)
+    else:
+        raise ObservableLogError(f"{log.path}: unsupported format {log.format!r}")
+
+
+def _batch(row_no: pa.Array, ts: pa.Array, value: pa.Array, typ: pa.Array | None) -> pa.RecordBatch:
+    n = len(row_no)
+    if typ is None:
+        typ = pa.nulls(n, pa.string())
+    if not pa.types.is_string(value.type):
+        value = value.cast(pa.string())
+    if not pa.types.is_string(typ.type):
+        typ = typ.cast(pa.string())
+    return pa.record_batch([row_no, ts, value, typ], names=["row_no", "ts", "value", "type"])
+
+
+def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
+    pf = pq.ParquetFile(log.path)
+    meta = pf.metadata
+    groups = (
+        list(log.row_groups) if log.row_groups is not None else list(range(meta.num_row_groups))
+    )
+    offsets = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+    columns = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
+    # Row groups are read one run of consecutive groups at a time, so row numbers follow.
+    runs: list[list[int]] = []
+    for g in groups:
+        if runs and runs[-1][-1] + 1 == g:
+            runs[-1].append(g)
+        else:
+            runs.append([g])
+    for run in runs:
+        row = int(offsets[run[0]])
+        for b in pf.iter_batches(batch_size=_BATCH, row_groups=run, columns=columns):
+            n = b.num_rows
+            yield _batch(
+                pa.array(np.arange(row, row + n, dtype=np.int64)),
+                b.column(log.ts_column),
+                b.column(log.value_column),
+                b.column(log.type_column) if log.type_column else None,
+            )
+            row += n
+
+
+def _read_csv(
+    log: ObservableLog, rejects: Callable[[RejectedRow], None]
+) -> Iterator[pa.RecordBatch]:
+    skipped: list[int] = []  # physical line numbers of rows the parser skipped
+
+    def on_invalid(row: Any) -> str:
+        number = row.number if row.number is not None else -1
+        if row.text.strip():
+            rejects(
+                RejectedRow(
+                    log.path,
+                    number,
+                    row.text[:200],
+                    f"expected {row.expected_columns} fields, found {row.actual_columns}",
+                )
+            )
+        skipped.append(number)
+        return "skip"
+
+    wanted = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
+    reader = pacsv.open_csv(
+        log.path,
+        read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 22),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=wanted, column_types={c: pa.string() for c in wanted}
+        ),
+    )
+    next_line = 2  # line 1 is the header
+    for b in reader:
+        n = b.num_rows
+        pending = np.array(sorted(s for s in skipped if s >= next_line), dtype=np.int64)
+        candidates = np.arange(next_line, next_line + n + len(pending), dtype=np.int64)
+        if len(pending):
+            candidates = candidates[~np.isin(candidates, pending)]
+        lines = candidates[:n]
+        if n:
+            next_line = int(lines[-1]) + 1
+        skipped[:] = [s for s in skipped if s >= next_line]
+        yield _batch(
+            pa.array(lines),
+            b.column(log.ts_column),
+            b.column(log.value_column),
+            b.column(log.type_column) if log.type_column else None,
+        )
+
+
+def _ts_text(v: Any) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return datetime.fromtimestamp(v, UTC).isoformat()
+    return None
+
+
+def _read_jsonl(
+    log: ObservableLog, rejects: Callable[[RejectedRow], None]
+) -> Iterator[pa.RecordBatch]:
+    rows: list[int] = []
+    tss: list[str | None] = []
+    values: list[str | None] = []
+    types: list[str | None] = []
+
+    def flush() -> pa.RecordBatch:
+        b = _batch(
+            pa.array(rows, pa.int64()),
+            pa.array(tss, pa.string()),
+            pa.array(values, pa.string()),
+            pa.array(types, pa.string()) if log.type_column else None,
+        )
+        rows.clear()
+        tss.clear()
+        values.clear()
+        types.clear()
+        return b
+
+    with open(log.path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                rejects(
+                    RejectedRow(
+                        log.path, number, line[:200].rstrip("\n"), f"not valid JSON: {exc.msg}"
+                    )
+                )
+                continue
+            if not isinstance(obj, dict):
+                rejects(RejectedRow(log.path, number, line[:200].rstrip("\n"), "not a JSON object"))
+                continue
+            value = obj.get(log.value_column)
+            try:
+                ts = _ts_text(obj.get(log.ts_column))
+            except (OverflowError, OSError, ValueError):
+                ts = None
+            rows.append(number)
+            tss.append(ts)
+            values.append(value if isinstance(value, str) or value is None else json.dumps(value))
+            t = obj.get(log.type_column) if log.type_column else None
+            types.append(t if isinstance(t, str) else None)
+            if len(rows) >= _BATCH:
+                yield flush()
+    if rows:
+        yield flush()

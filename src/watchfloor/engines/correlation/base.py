@@ -1,0 +1,154 @@
+"""The indicator-correlation role: a small interface and what it trades in.
+
+A correlator is handed observable logs and an :class:`IndicatorSet` and never
+knows how a log is parsed: an :class:`ObservableReader` (an adapter) turns a
+log into Arrow record batches with the columns ``row_no`` (int64), ``ts``,
+``value`` and ``type`` (strings; ``ts`` may also be an Arrow timestamp or a
+number of seconds since the epoch), and reports the rows it could not parse.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from watchfloor.engines.correlation.indicator_set import IndicatorSet
+from watchfloor.engines.correlation.keys import ObservableKind
+from watchfloor.engines.correlation.model import Match, RejectedRow
+
+__all__ = [
+    "MATCH_SCHEMA",
+    "CorrelationResult",
+    "IndicatorCorrelator",
+    "ObservableLog",
+    "ObservableReader",
+    "Progress",
+]
+
+#: How many rejected rows a result keeps for the report (all are counted).
+REJECTS_KEPT = 1000
+
+MATCH_SCHEMA = pa.schema(
+    [
+        ("file", pa.string()),
+        ("row", pa.int64()),
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("value", pa.string()),
+        ("kind", pa.uint8()),
+        ("idx", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservableLog:
+    """A forensic log of observables: where it is and which columns hold what.
+
+    ``format`` is ``csv``, ``jsonl`` or ``parquet``. ``type_column`` of ``None``
+    means the kind of each value is inferred from its form.
+    """
+
+    path: str
+    format: str
+    ts_column: str
+    value_column: str
+    type_column: str | None = None
+    #: Parquet only: read just these row groups (a partition of the file).
+    row_groups: tuple[int, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+class ObservableReader(Protocol):
+    """Reads a log as record batches; ``rejects`` receives rows it cannot parse."""
+
+    def __call__(
+        self, log: ObservableLog, rejects: Callable[[RejectedRow], None]
+    ) -> Iterator[pa.RecordBatch]: ...
+
+
+#: Progress callback: (rows read so far, rows in all, or None when unknown).
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class CorrelationResult:
+    """Matches (an Arrow table, :data:`MATCH_SCHEMA`) and rejected rows.
+
+    ``idx`` in the table points into ``indicators.indicators``. Memory grows
+    with the number of matches, not with the number of rows read.
+    """
+
+    indicators: IndicatorSet
+    table: pa.Table
+    rows_read: int = 0
+    rejected_count: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    def add_rejects(self, rows: Sequence[RejectedRow], count: int | None = None) -> None:
+        room = REJECTS_KEPT - len(self.rejected)
+        if room > 0:
+            self.rejected.extend(rows[:room])
+        self.rejected_count += len(rows) if count is None else count
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def sorted_table(self) -> pa.Table:
+        """Matches in a stable order: file, row, indicator."""
+        return self.table.sort_by(
+            [("file", "ascending"), ("row", "ascending"), ("idx", "ascending")]
+        )
+
+    def matches(self) -> Iterator[Match]:
+        """The matches as records, in :meth:`sorted_table` order."""
+        for r in self.sorted_table().to_pylist():
+            ts: datetime = r["ts"]
+            yield Match(
+                file=r["file"],
+                row=r["row"],
+                observed_at=ts,
+                observed_value=r["value"],
+                observed_kind=ObservableKind(r["kind"]),
+                indicator=self.indicators.indicators[r["idx"]],
+            )
+
+
+class IndicatorCorrelator(abc.ABC):
+    """Matches observable logs against an indicator set.
+
+    Implementations must give the same matches and the same rejects for the
+    same input; they differ in where the work runs.
+    """
+
+    name: str = "abstract"
+
+    def correlate(
+        self,
+        indicators: IndicatorSet,
+        logs: Sequence[ObservableLog],
+        *,
+        progress: Progress | None = None,
+    ) -> CorrelationResult:
+        """Every (observation, indicator) pair whose keys meet while the
+        indicator is valid, and every malformed row (skipped, with its reason)."""
+        for log in logs:
+            if log.format not in ("csv", "jsonl", "parquet"):
+                raise ValueError(f"{log.path}: unsupported observable format {log.format!r}")
+        return self._correlate(indicators, logs, progress)
+
+    @abc.abstractmethod
+    def _correlate(
+        self,
+        indicators: IndicatorSet,
+        logs: Sequence[ObservableLog],
+        progress: Progress | None,
+    ) -> CorrelationResult: ...
