@@ -11,7 +11,8 @@ The maths (full derivation in `docs/attribution-maths.md`):
   leaves despite himself), and their geometric mean in between.
 - Items sharing a dependence group (same original source, circular reporting)
   are one observation: l_{g,h} = sum_i (w_i / sum_j w_j) log L_{i,h}, a
-  weighted mean, so a second copy changes nothing.
+  weighted mean over the group's distinct reports (identical likelihood rows
+  count once, at their best weight), so a second copy changes nothing.
 - w_i = grade weight x cost-to-fake weight in [0, 1] tempers the likelihood
   (L^w): weak or cheap evidence moves beliefs less. A group weighs
   w_g = max_i w_i. The move away from the prior, measured as KL divergence, grows
@@ -196,12 +197,24 @@ def group_contributions(
     if logl is None:
         logl = np.log(likelihood_matrix(hypotheses, evidence))
     g = len(groups)
-    wsum = np.zeros(g)
-    np.add.at(wsum, gidx, w)
     wmax = np.zeros(g)
     np.maximum.at(wmax, gidx, w)
+    # A report repeated inside its group (circular reporting, relays at any grade) is one
+    # report: each distinct likelihood row of a group enters the mean once, at its best
+    # weight, so further copies change nothing even when the group holds other reports.
+    _, row = np.unique(np.column_stack([gidx, logl]), axis=0, return_inverse=True)
+    row = row.reshape(-1)
+    u = int(row.max()) + 1 if len(row) else 0
+    ugroup = np.empty(u, dtype=np.int64)
+    ugroup[row] = gidx
+    ulogl = np.empty((u, len(hypotheses)))
+    ulogl[row] = logl
+    uw = np.zeros(u)
+    np.maximum.at(uw, row, w)
+    wsum = np.zeros(g)
+    np.add.at(wsum, ugroup, uw)
     weighted = np.zeros((g, len(hypotheses)))
-    np.add.at(weighted, gidx, logl * w[:, None])
+    np.add.at(weighted, ugroup, ulogl * uw[:, None])
     safe = np.where(wsum > 0, wsum, 1.0)
     mean_logl = weighted / safe[:, None]
     contrib: FloatArray = mean_logl * wmax[:, None]
