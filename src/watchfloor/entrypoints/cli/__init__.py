@@ -38,6 +38,11 @@ def _register() -> None:
     from watchfloor.entrypoints.cli.kb import kb
 
     main.add_command(kb)
+    from watchfloor.entrypoints.cli.serve import serve
+    from watchfloor.entrypoints.cli.users import users
+
+    main.add_command(serve)
+    main.add_command(users)
 
 
 _register()

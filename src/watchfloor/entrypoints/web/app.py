@@ -1,0 +1,118 @@
+"""The ASGI application factory: `create_app(app)` wires routers, auth and error handling.
+
+Routers are listed in one place, `routers()`: a new feature (the TAXII server,
+say) adds its router there and uses `auth.current_user` for its principal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from watchfloor import __version__
+from watchfloor.bootstrap import App
+from watchfloor.domain.errors import ConflictError, DomainError, NotFound, PermissionDenied
+from watchfloor.entrypoints.web.auth import Forbidden, NotSignedIn, users_uow
+from watchfloor.service import users as user_service
+
+STATIC = Path(__file__).parent / "static"
+
+
+def routers() -> list[APIRouter]:
+    """Every router the service mounts, in order (pages last: they own `/`)."""
+    from watchfloor.entrypoints.web.api import router as api
+    from watchfloor.entrypoints.web.pages import router as pages
+
+    return [api, pages]
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path == "/api":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    from watchfloor.entrypoints.web.pages import error_page
+
+    return error_page(request, status, message)
+
+
+def _install_handlers(api: FastAPI) -> None:
+    @api.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": exc.message},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="watchfloor"'},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @api.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, exc.message)
+
+    @api.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        # NotFound also answers for cases the caller may not see: the message names only
+        # what the caller asked for, never what is there.
+        status = 400
+        if isinstance(exc, NotFound):
+            status = 404
+        elif isinstance(exc, ConflictError):
+            status = 409
+        elif isinstance(exc, PermissionDenied):
+            status = 403
+        return _error(request, status, str(exc))
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg"))
+        message = "invalid input: " + "; ".join(str(p) for p in problems)
+        if _wants_json(request):
+            return JSONResponse({"detail": message, "problems": problems}, status_code=422)
+        return _error(request, 422, message)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail))
+
+
+def create_app(app: App, *, secure_cookies: bool = False) -> FastAPI:
+    """The ASGI app for one composition root. `secure_cookies` for HTTPS deployments."""
+    api = FastAPI(
+        title="Watchfloor",
+        version=__version__,
+        description=(
+            "Decision support for an allied cyber-and-space attribution-and-response cell. "
+            "Authenticate with `Authorization: Bearer <token>` (see `watchfloor users "
+            "rotate-token`). Every read returns only what the caller's clearance, "
+            "releasability and TLP allow."
+        ),
+        docs_url=None,  # the interactive docs load scripts from a CDN; the cell has none
+        redoc_url=None,
+    )
+    api.state.watchfloor = app
+    api.state.secure_cookies = secure_cookies
+    with users_uow(app) as uow:
+        api.state.secret_key = user_service.secret_key(uow)
+    _install_handlers(api)
+    for router in routers():
+        api.include_router(router)
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return api
