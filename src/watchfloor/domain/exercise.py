@@ -3,7 +3,8 @@
 Definitions (also in `docs/outputs.md`):
 
 - **Truth at a layer.** At the named-actor layer the truth is the true actor when
-  some hypothesis holds that actor responsible, else "unattributed" (the best
+  some hypothesis holds that actor responsible, else (or when the truth names no
+  actor) "unattributed" (the best
   the cell could say was "unknown / other"). At the state layer it is the true
   state (given, or the true actor's sponsor, "non-state" when it has none),
   likewise "unattributed" when no hypothesis leads there. Not scored when neither
@@ -53,14 +54,16 @@ _EPS = 1e-9
 class GroundTruth:
     """What really happened in an exercise, known to the director only."""
 
-    actor: str  # id of the true actor (need not be among the case's actors)
+    actor: str | None  # id of the true actor; None: an actor outside every hypothesis
     state: str | None = None  # the true state; default: the true actor's sponsor
     planted: frozenset[str] = frozenset()  # ids of the evidence items planted as deception
     expected_tier: str | None = None  # the tier the director expects the case to reach
 
     def __post_init__(self) -> None:
-        if not self.actor.strip():
-            raise DomainError("ground truth needs the id of the true actor")
+        if self.actor is not None and not self.actor.strip():
+            raise DomainError("ground truth: the true actor's id is empty (use None for unknown)")
+        # Accept any collection of ids (a scenario file gives a list).
+        object.__setattr__(self, "planted", frozenset(self.planted))
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,8 @@ def score_exercise(
     if not (margin >= 0.0 and math.isfinite(margin)):
         raise DomainError(f"belief margin must be a finite number of nats >= 0, got {margin!r}")
     fusion = assessment.fusion
-    actor_layer = _layer_score(assessment, Layer.NAMED_ACTOR, truth.actor)
-    state_truth = truth.state or _sponsor(truth.actor, case.actors)
+    actor_layer = _layer_score(assessment, Layer.NAMED_ACTOR, truth.actor or UNATTRIBUTED)
+    state_truth = truth.state or (_sponsor(truth.actor, case.actors) if truth.actor else None)
     state_layer = (
         _layer_score(assessment, Layer.STATE, state_truth) if state_truth is not None else None
     )

@@ -139,9 +139,19 @@ def test_a_negative_belief_margin_is_refused(decided: tuple) -> None:
         score_exercise(case, assessment, GroundTruth("ursa"), margin=-0.1)
 
 
-def test_ground_truth_needs_an_actor() -> None:
+def test_ground_truth_names_its_actor_or_none() -> None:
     with pytest.raises(DomainError, match="true actor"):
         GroundTruth(" ")
+    assert GroundTruth(None, planted=("EV-1", "EV-1")).planted == frozenset({"EV-1"})  # type: ignore[arg-type]
+
+
+def test_an_unknown_true_actor_is_scored_as_unattributed(sixty_forty: tuple) -> None:
+    case, assessment = sixty_forty
+
+    score = score_exercise(case, assessment, GroundTruth(None))
+
+    assert score.named_actor.truth == "unattributed" and not score.lead_right
+    assert score.state is None  # no state to score against
 
 
 def test_after_action_json_is_serialisable_with_stable_keys(decided: tuple) -> None:
