@@ -34,7 +34,7 @@ class DaskPropagator(Propagator):
         if client is None and address is None:
             raise ValueError("give a distributed.Client or a scheduler address")
         self._owns_client = client is None
-        self._client = client if client is not None else Client(address)
+        self._client = client if client is not None else Client(address)  # type: ignore[no-untyped-call]
         info = self._client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
@@ -56,7 +56,7 @@ class DaskPropagator(Propagator):
         ]
         index = {f.key: c.index for f, c in zip(futures, chunks, strict=True)}
         results: dict[int, R] = {}
-        for done, future in enumerate(as_completed(futures), start=1):
+        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
             results[index[future.key]] = future.result()
             if progress is not None:
                 progress(done, len(chunks))
