@@ -1,0 +1,59 @@
+"""Indicator sets from STIX bundles and MISP events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from watchfloor.adapters.indicators.misp import (
+    MispFormatError,
+    misp_indicators,
+    parse_misp_events,
+    read_misp_events,
+)
+from watchfloor.adapters.indicators.result import IndicatorImport, IndicatorImportError, Problem
+from watchfloor.adapters.indicators.stix import read_stix_indicators, stix_indicators
+from watchfloor.adapters.indicators.stix_patterns import (
+    MalformedPattern,
+    UnsupportedPattern,
+    parse_simple_pattern,
+)
+
+__all__ = [
+    "IndicatorImport",
+    "IndicatorImportError",
+    "MalformedPattern",
+    "MispFormatError",
+    "Problem",
+    "UnsupportedPattern",
+    "misp_indicators",
+    "parse_misp_events",
+    "parse_simple_pattern",
+    "read_indicator_file",
+    "read_misp_events",
+    "read_stix_indicators",
+    "stix_indicators",
+]
+
+
+def read_indicator_file(path: str | Path) -> IndicatorImport:
+    """Indicators from a STIX bundle or a MISP export, told apart by content.
+
+    Raises :class:`IndicatorImportError` (nothing imported) on bad input.
+    """
+    p = Path(path)
+    try:
+        data = json.loads(p.read_bytes())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndicatorImportError(str(p), [Problem(str(p), f"not a JSON file: {exc}")]) from exc
+    if isinstance(data, dict) and data.get("type") == "bundle":
+        return stix_indicators(data, source=str(p))
+    try:
+        events = parse_misp_events(data, source=str(p))
+    except MispFormatError as exc:
+        raise IndicatorImportError(
+            str(p), [Problem(str(p), f"neither a STIX bundle nor a MISP export: {exc}")]
+        ) from exc
+    result = misp_indicators(events)
+    result.source = str(p)
+    return result
