@@ -1,0 +1,191 @@
+"""Indicator correlation on a Dask distributed cluster, for data beyond one machine.
+
+The logs are cut into partitions — a run of Parquet row groups, or a whole
+CSV / JSON-lines file — and each partition runs the same DuckDB kernel as the
+in-process engine, on whichever worker Dask gives it. The indicator keys are
+broadcast once per run. Workers read the logs themselves, so the paths must
+be reachable from them (a shared file system). Results are gathered on the
+client: matches and rejects, not the rows.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from watchfloor.engines.correlation.base import (
+    MATCH_SCHEMA,
+    CorrelationResult,
+    IndicatorCorrelator,
+    ObservableLog,
+    ObservableReader,
+    Progress,
+)
+from watchfloor.engines.correlation.indicator_set import IndicatorSet
+from watchfloor.engines.correlation.kernel import connect, correlate_batches
+from watchfloor.engines.correlation.keys import KeyPlan
+from watchfloor.engines.correlation.model import RejectedRow
+
+__all__ = ["DaskCorrelator", "partition_logs"]
+
+# One DuckDB database per worker process and run: the keys are loaded once.
+_DATABASES: dict[str, duckdb.DuckDBPyConnection] = {}
+_LOCK = threading.Lock()
+
+
+def partition_logs(logs: Sequence[ObservableLog], row_groups_per_task: int) -> list[ObservableLog]:
+    """Parquet logs cut into runs of row groups; other logs whole."""
+    out: list[ObservableLog] = []
+    for log in logs:
+        if log.format != "parquet":
+            out.append(log)
+            continue
+        n = pq.ParquetFile(log.path).metadata.num_row_groups
+        groups = list(log.row_groups) if log.row_groups is not None else list(range(n))
+        for i in range(0, len(groups), row_groups_per_task) or [0]:
+            out.append(replace(log, row_groups=tuple(groups[i : i + row_groups_per_task])))
+    return out
+
+
+def _database(run: str, keys: pa.Table, threads: int | None) -> duckdb.DuckDBPyConnection:
+    with _LOCK:
+        con = _DATABASES.get(run)
+        if con is None:
+            for old in list(_DATABASES):  # one run at a time per worker is plenty
+                _DATABASES.pop(old).close()
+            con = _DATABASES[run] = connect(keys, threads)
+        return con.cursor()
+
+
+def _run_partition(
+    run: str,
+    keys: pa.Table,
+    plan: KeyPlan,
+    log: ObservableLog,
+    reader: ObservableReader,
+    threads: int | None,
+) -> tuple[pa.Table, list[RejectedRow], int, int]:
+    """One task: (matches, rejected rows kept, rejected count, rows read)."""
+    con = _database(run, keys, threads)
+    reader_rejects: list[RejectedRow] = []
+    rows = 0
+
+    def on_rows(n: int) -> None:
+        nonlocal rows
+        rows += n
+
+    batches: list[pa.RecordBatch] = []
+    rejects: list[RejectedRow] = []
+    count = 0
+    try:
+        stream = reader(log, reader_rejects.append)
+        first = next(stream, None)
+        if first is not None:
+
+            def chained() -> Any:
+                yield first
+                yield from stream
+
+            for matches, kept, n in correlate_batches(
+                con, plan, chained(), first.schema, log.path, on_rows
+            ):
+                if matches.num_rows:
+                    batches.append(matches)
+                rejects.extend(kept[: max(0, 1000 - len(rejects))])
+                count += n
+    finally:
+        con.close()
+    rejects.extend(reader_rejects[: max(0, 1000 - len(rejects))])
+    count += len(reader_rejects)
+    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows
+
+
+class DaskCorrelator(IndicatorCorrelator):
+    """Runs the correlation kernel as Dask tasks, one per partition of the logs.
+
+    Give it a connected ``distributed.Client`` (the caller owns it), or a
+    scheduler address to connect to for the duration of each run.
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        reader: ObservableReader,
+        *,
+        client: Any | None = None,
+        scheduler_address: str | None = None,
+        row_groups_per_task: int = 8,
+        threads_per_task: int | None = 1,
+    ) -> None:
+        if client is None and scheduler_address is None:
+            raise ValueError("DaskCorrelator needs a client or a scheduler address")
+        self._reader = reader
+        self._client = client
+        self._address = scheduler_address
+        self._row_groups_per_task = row_groups_per_task
+        self._threads = threads_per_task
+
+    def _correlate(
+        self,
+        indicators: IndicatorSet,
+        logs: Sequence[ObservableLog],
+        progress: Progress | None,
+    ) -> CorrelationResult:
+        if self._client is not None:
+            return self._run(self._client, indicators, logs, progress)
+        from distributed import Client
+
+        with Client(self._address) as client:  # type: ignore[no-untyped-call]
+            return self._run(client, indicators, logs, progress)
+
+    def _run(
+        self,
+        client: Any,
+        indicators: IndicatorSet,
+        logs: Sequence[ObservableLog],
+        progress: Progress | None,
+    ) -> CorrelationResult:
+        from distributed import as_completed
+
+        parts = partition_logs(logs, self._row_groups_per_task)
+        run = uuid.uuid4().hex
+        [keys] = client.scatter([indicators.keys], broadcast=True)
+        futures = [
+            client.submit(
+                _run_partition,
+                run,
+                keys,
+                indicators.plan,
+                part,
+                self._reader,
+                self._threads,
+                key=f"correlate-{run}-{n}",
+                pure=False,
+            )
+            for n, part in enumerate(parts)
+        ]
+        result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
+        tables: list[pa.Table] = []
+        read = 0
+        try:
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                table, rejects, count, rows = future.result()
+                tables.append(table)
+                result.add_rejects(rejects, count)
+                read += rows
+                if progress is not None:
+                    progress(read, None)
+        finally:
+            client.cancel(futures)
+            client.cancel([keys])
+        result.rows_read = read
+        result.table = pa.concat_tables([MATCH_SCHEMA.empty_table(), *tables])
+        return result
