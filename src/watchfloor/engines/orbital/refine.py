@@ -27,6 +27,8 @@ from watchfloor.engines.orbital.elements import EARTH_RADIUS_KM, MU_KM3_S2
 J2 = 0.001082616
 _TIME_TOLERANCE_S = 1e-4
 _MAX_ITERATIONS = 60
+_SLOW_KM_S = 0.1
+_DIFF_STEP_S = 0.5
 
 Vec = tuple[float, float, float]
 
@@ -50,11 +52,30 @@ class Approach:
 class PairClock:
     """Evaluates the relative state of two objects at seconds from the window start."""
 
-    __slots__ = ("calls", "fr0", "jd0", "sat_a", "sat_b")
+    __slots__ = ("calls", "fr0", "jd0", "sat_a", "sat_b", "slow")
 
     def __init__(self, sat_a: Satrec, sat_b: Satrec, jd0: float, fr0: float) -> None:
         self.sat_a, self.sat_b, self.jd0, self.fr0 = sat_a, sat_b, jd0, fr0
         self.calls = 0
+        self.slow: bool | None = None
+
+    def range_rate(self, t_s: float) -> tuple[float, Vec, Vec, Vec, Vec]:
+        """(g, dr, dv, ra, rb) with g = dr . d(dr)/dt, half the derivative of the squared distance.
+
+        SGP4's velocity is not exactly the derivative of its position (the
+        short-period terms are differentiated approximately). For fast pairs the
+        difference is immaterial; for slow ones (under 100 m/s) it moves the root
+        by seconds, so there g comes from a central difference of positions.
+        """
+        dr, dv, ra, rb = self.relative(t_s)
+        if self.slow is None:
+            self.slow = _dot(dv, dv) < _SLOW_KM_S**2
+        if self.slow:
+            ahead, _, _, _ = self.relative(t_s + _DIFF_STEP_S)
+            behind, _, _, _ = self.relative(t_s - _DIFF_STEP_S)
+            scale = 0.5 / _DIFF_STEP_S
+            dv = tuple((x - y) * scale for x, y in zip(ahead, behind, strict=True))  # type: ignore[assignment]
+        return _dot(dr, dv), dr, dv, ra, rb
 
     def relative(self, t_s: float) -> tuple[Vec, Vec, Vec, Vec]:
         fr = self.fr0 + t_s / 86400.0
@@ -133,8 +154,8 @@ def _range_rate(
     key = (a, b, t)
     hit = cache.get(key)
     if hit is None:
-        dr, dv, _, _ = clock.relative(t)
-        hit = cache[key] = (_dot(dr, dv), dr, dv)
+        g, dr, dv, _, _ = clock.range_rate(t)
+        hit = cache[key] = (g, dr, dv)
     return hit
 
 
@@ -148,8 +169,7 @@ def _newton(
     """The root of g in [lo, hi] (g(lo) < 0 <= g(hi)); safeguarded Newton from the secant root."""
     t = lo + (hi - lo) * (-g_lo) / (g_hi - g_lo)
     for _ in range(_MAX_ITERATIONS):
-        dr, dv, ra, rb = clock.relative(t)
-        g = _dot(dr, dv)
+        g, dr, dv, ra, rb = clock.range_rate(t)
         if g < 0.0:
             lo = t
         else:
@@ -164,7 +184,7 @@ def _newton(
         t = new
         if converged:
             break
-    dr, dv, _, _ = clock.relative(t)
+    dr, dv, _, _ = clock.relative(t)  # report SGP4's own relative velocity
     return t, dr, dv
 
 
