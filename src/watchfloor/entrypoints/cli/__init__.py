@@ -43,6 +43,9 @@ def _register() -> None:
 
     main.add_command(serve)
     main.add_command(users)
+    from watchfloor.entrypoints.cli.space import space
+
+    main.add_command(space)
 
 
 _register()
