@@ -47,6 +47,12 @@ class GroupSummary:
     classes: frozenset[EvidenceClass]
     weight: float
     support: tuple[float, ...]  # contribution to each hypothesis, relative to their mean
+    grades: tuple[AdmiraltyGrade, ...] = ()  # every member's grade (best_grade alone if empty)
+
+    def graded_at_least(self, floor: AdmiraltyGrade) -> bool:
+        """True when any report of the group is graded `floor` or better. Not the same as
+        asking `best_grade`, the heaviest: A6 outweighs C3 but is not "C3 or better"."""
+        return any(g.at_least(floor) for g in self.grades or (self.best_grade,))
 
     def supports(self, hypothesis_indices: Sequence[int], margin: float = 0.05) -> bool:
         """True when this group favours any of the given hypotheses over the average one."""
@@ -335,6 +341,7 @@ def _group_summaries(
                 classes=frozenset(it.evidence_class for it in items),
                 weight=max(it.weight for it in items),
                 support=tuple(float(x) for x in relative[gi]),
+                grades=tuple(it.grade for it in items),
             )
         )
     return out
@@ -352,7 +359,7 @@ def analytic_confidence(
     """
     floor = AdmiraltyGrade.parse(rules.strong_grade)
     n = len(groups)
-    strong = sum(1 for g in groups if g.best_grade.at_least(floor))
+    strong = sum(1 for g in groups if g.graded_at_least(floor))
     classes = len(frozenset().union(*(g.classes for g in groups))) if groups else 0
     facts = (
         f"{n} independent evidence group(s), {strong} graded {rules.strong_grade} or better, "

@@ -63,7 +63,7 @@ def _check(std: LayerStandard, result: FusionResult, actors: dict[str, Actor]) -
         i for i, h in enumerate(result.hypotheses) if h.responsible(actors, std.layer) == lead
     ]
     supporting = [g for g in result.groups if g.supports(indices)]
-    strong = [g for g in supporting if g.best_grade.at_least(std.min_grade)]
+    strong = [g for g in supporting if g.graded_at_least(std.min_grade)]
     classes = frozenset().union(*(g.classes for g in strong)) if strong else frozenset()
     satisfied: list[str] = []
     missing: list[str] = []

@@ -414,3 +414,21 @@ def test_ach_scores_are_tempered_by_the_items_weight() -> None:
 
 def test_ach_is_empty_without_evidence() -> None:
     assert fuse(FRAMING, [], CAST).ach == ()
+
+
+def test_a_group_counts_as_strong_when_any_of_its_reports_meets_the_grade() -> None:
+    mixed = GroupSummary(
+        "g1",
+        ("E1", "E2"),
+        AdmiraltyGrade.parse("A6"),  # the heaviest report, yet not "C3 or better"
+        frozenset({TRADE}),
+        0.5,
+        (0.0,),
+        grades=(AdmiraltyGrade.parse("A6"), AdmiraltyGrade.parse("C3")),
+    )
+    rules = ConfidenceRules(moderate_groups=1, moderate_classes=1, strong_grade="C3")
+
+    confidence, reasons = analytic_confidence([mixed], ROBUST, rules)
+
+    assert confidence is AnalyticConfidence.MODERATE
+    assert reasons[0].startswith("1 independent evidence group(s), 1 graded C3 or better")
