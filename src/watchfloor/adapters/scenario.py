@@ -21,6 +21,7 @@ from watchfloor.domain.evidence import (
     EvidenceClass,
     EvidenceItem,
 )
+from watchfloor.domain.exercise import GroundTruth
 from watchfloor.domain.grading import AdmiraltyGrade
 from watchfloor.domain.hypotheses import Actor, Hypothesis, HypothesisKind
 from watchfloor.domain.markings import NATO, PAP, TLP, Classification, Marking
@@ -30,7 +31,6 @@ from watchfloor.domain.scenario import (
     Inject,
     LegalInject,
     Scenario,
-    Truth,
 )
 from watchfloor.domain.thresholds import Estimate
 from watchfloor.domain.workflow import ReviewOutcome
@@ -241,7 +241,7 @@ def load_scenario(path: str | Path, policies: Policies | None = None) -> Scenari
             and tier not in {t.id for t in policies.thresholds.tiers}
         ):
             raise gt["tier"].error(f"no tier {tier!r} in the threshold policy")
-        truth = Truth(true_actor, gt.get("state").opt_text(), planted, tier)
+        truth = GroundTruth(true_actor, gt.get("state").opt_text(), frozenset(planted), tier)
 
     return Scenario(
         id=sid,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from watchfloor.domain.case import Incident
 from watchfloor.domain.evidence import EvidenceItem
+from watchfloor.domain.exercise import GroundTruth
 from watchfloor.domain.hypotheses import Actor, Hypothesis
 from watchfloor.domain.markings import Marking
 from watchfloor.domain.workflow import ReviewOutcome
@@ -40,16 +41,6 @@ class Inject:
 
 
 @dataclass(frozen=True)
-class Truth:
-    """What really happened, known only to the exercise director."""
-
-    actor: str | None
-    state: str | None = None
-    planted: tuple[str, ...] = ()
-    tier: str | None = None
-
-
-@dataclass(frozen=True)
 class Scenario:
     id: str
     title: str
@@ -64,5 +55,5 @@ class Scenario:
     hypotheses: tuple[Hypothesis, ...]
     unknown_prior: float
     injects: tuple[Inject, ...]
-    truth: Truth | None = None
+    truth: GroundTruth | None = None
     analyst: str = field(default="watch-analyst")
