@@ -109,3 +109,31 @@ def test_audit_verify_detects_an_altered_removed_or_reordered_entry(
     assert broken.returncode == 1
     assert "BROKEN" in broken.stdout
     assert message in broken.stderr
+
+
+def test_hybrid_scenario_after_action_scores_the_judgement_and_the_planted_item(
+    grey_lantern: tuple[Path, str],
+) -> None:
+    work, _ = grey_lantern
+    record = json.loads((work / "out" / "after-action.json").read_text())
+    score = record["score"]
+    assert score["lead_right"] is True
+    assert score["tier"]["right"] is True
+    assert [p["evidence"] for p in score["planted"]] == ["E-05"]
+    assert score["planted"][0]["pushed_toward"] == "JADE-ORBIT"
+    assert 0.0 <= score["brier"] <= 1.0
+
+
+def test_hybrid_public_statement_holds_only_releasable_content(
+    grey_lantern: tuple[Path, str],
+) -> None:
+    work, _ = grey_lantern
+    text = (work / "out" / "public-statement.txt").read_text()
+    assert text.startswith("NATO UNCLASSIFIED // RELEASABLE TO PUBLIC // TLP:CLEAR")
+    assert "Republic of Kastor" in text
+    # Public items appear, with their source replaced by its grade ...
+    assert "People's Cyber Front claims the attack on Telegram" in text
+    assert "Open-source monitoring" not in text
+    # ... and nothing above TLP:CLEAR / public release does.
+    for withheld in ("demonstrate reach", "human intelligence", "KOSMOS-2611", "VPN appliance"):
+        assert withheld.lower() not in text.lower()
