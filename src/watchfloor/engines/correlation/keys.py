@@ -121,8 +121,9 @@ IPV4_RE = r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1
 HEX_RE = r"[0-9a-fA-F]+"
 DOMAIN_LABEL_RE = r"[^. \t\n\r\f\v/:@?#\[\]\\%]{1,63}"
 DOMAIN_RE = rf"{DOMAIN_LABEL_RE}(\.{DOMAIN_LABEL_RE})*"
-URL_RE = (
-    r"([A-Za-z][A-Za-z0-9+.-]*)://(?:[^/?#@]*@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:]*)(?::([0-9]*))?([^#]*)"
+URL_RE = (  # scheme, [userinfo@] host, [:port], path and query, [#fragment]
+    r"([A-Za-z][A-Za-z0-9+.-]*)://(?:[^/?#@]*@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:]*)"
+    r"(?::([0-9]*))?([^#]*)(?:#.*)?"
 )
 DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}
 WS = " "  # what is trimmed around values, here and in SQL (trim())

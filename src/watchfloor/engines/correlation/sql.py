@@ -181,12 +181,13 @@ WITH s0 AS NOT MATERIALIZED (
         try_cast(e6.c AS UTINYINT)::INT * 256 + try_cast(e6.d AS UTINYINT)::INT)
       ELSE y6 END AS x6,
     CASE WHEN host IS NOT NULL THEN {_ipv4_match("host")} END AS hm4,
+    CASE WHEN ends_with(host, '.') THEN host[:-2] ELSE host END AS host0,
   FROM s3
 ), s5 AS NOT MATERIALIZED (
   SELECT *,
     {_ipv4_number("hm4")} AS ip4h,
-    CASE WHEN hm4.a = '' AND NOT contains(host, ':') AND {dom_ok.replace("{x}", "host")}
-         THEN host END AS hostdom,
+    CASE WHEN hm4.a = '' AND NOT contains(host, ':') AND {dom_ok.replace("{x}", "host0")}
+         THEN host0 END AS hostdom,
     CASE WHEN regexp_full_match(x6, '[0-9a-f:]+') THEN string_split(x6, '::') END AS p6
   FROM s4
 ), s6 AS NOT MATERIALIZED (
