@@ -79,10 +79,24 @@ class ObservableKind(Enum):
         return self.name.lower()
 
     @property
+    def display(self) -> str:
+        """The name analysts write: IPv4, IPv6, domain, URL, MD5, SHA-1, SHA-256."""
+        return _DISPLAY[self]
+
+    @property
     def is_hash(self) -> bool:
         return self in _HASH_LENGTH
 
 
+_DISPLAY = {
+    ObservableKind.IPV4: "IPv4",
+    ObservableKind.IPV6: "IPv6",
+    ObservableKind.DOMAIN: "domain",
+    ObservableKind.URL: "URL",
+    ObservableKind.MD5: "MD5",
+    ObservableKind.SHA1: "SHA-1",
+    ObservableKind.SHA256: "SHA-256",
+}
 _HASH_LENGTH = {ObservableKind.MD5: 32, ObservableKind.SHA1: 40, ObservableKind.SHA256: 64}
 _HASH_BY_LENGTH = {n: k for k, n in _HASH_LENGTH.items()}
 
@@ -192,10 +206,10 @@ def normalise_hash(kind: ObservableKind, value: str) -> str:
     """Lower-case hex of the length the algorithm gives."""
     v = value.strip(WS)
     if not _HEX.fullmatch(v):
-        raise MalformedValue(f"{kind.label} hash is not hexadecimal: {value!r}")
+        raise MalformedValue(f"{kind.display} hash is not hexadecimal: {value!r}")
     if len(v) != _HASH_LENGTH[kind]:
         raise MalformedValue(
-            f"{kind.label} hash must have {_HASH_LENGTH[kind]} hex digits, not {len(v)}"
+            f"{kind.display} hash must have {_HASH_LENGTH[kind]} hex digits, not {len(v)}"
         )
     return v.lower()
 
