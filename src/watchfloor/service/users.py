@@ -70,9 +70,25 @@ class UsersUnitOfWork(Protocol):
     def commit(self) -> None: ...
 
 
-_HASHER = PasswordHasher()
-#: Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("watchfloor-no-such-user")
+_HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+_DUMMY: dict[int, str] = {}
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Replace the argon2 parameters for new hashes (tests use cheap ones; stored hashes
+    carry their own parameters and keep verifying)."""
+    global _HASHER
+    _HASHER = hasher
+
+
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as long as a
+    wrong password."""
+    key = id(_HASHER)
+    if key not in _DUMMY:
+        _DUMMY[key] = _HASHER.hash("watchfloor-no-such-user")
+    return _DUMMY[key]
+
 
 TOKEN_PREFIX = "wf_"
 
@@ -156,7 +172,7 @@ def authenticate_password(uow: UsersUnitOfWork, username: str, password: str) ->
         stored = uow.users.get(username)
     except NotFound:
         with contextlib.suppress(VerificationError):
-            _HASHER.verify(_DUMMY_HASH, password)
+            _HASHER.verify(_dummy_hash(), password)
         raise refused from None
     try:
         _HASHER.verify(stored.password_hash, password)
