@@ -36,7 +36,6 @@ from watchfloor.entrypoints.web.taxii import TAXII_MEDIA_TYPE, submitted_marking
 from watchfloor.service import sharing
 
 
-
 @dataclass(frozen=True)
 class FakePartner:
     username: str
