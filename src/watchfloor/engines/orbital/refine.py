@@ -29,6 +29,7 @@ _TIME_TOLERANCE_S = 1e-4
 _MAX_ITERATIONS = 60
 _SLOW_KM_S = 0.1
 _DIFF_STEP_S = 0.5
+_VECTOR_FROM_PIECES = 16
 
 Vec = tuple[float, float, float]
 
@@ -123,6 +124,12 @@ def refine_pieces(
     skipped: dict[int, str] = {}
     cache: dict[tuple[int, int, float], tuple[float, Vec, Vec]] = {}
     clocks: dict[tuple[int, int], PairClock] = {}
+    counts: dict[tuple[int, int], list[float]] = {}
+    for a, b, lo, hi in pieces:
+        counts.setdefault((a, b), []).extend((lo, hi))
+    for (a, b), bounds in counts.items():
+        if len(bounds) >= 2 * _VECTOR_FROM_PIECES:  # long runs: docked or co-located pairs
+            calls += _prefill(sats[a], sats[b], jd0, fr0, a, b, np.unique(bounds), cache)
     for a, b, lo, hi in sorted(pieces):
         clock = clocks.get((a, b))
         if clock is None:
@@ -139,8 +146,38 @@ def refine_pieces(
                 found.append((a, b, hi, dr_hi, dv_hi, True))
         except PropagationError as exc:
             skipped.setdefault(b, f"SGP4 error while refining: {exc}")
-    calls = sum(c.calls for c in clocks.values())
+    calls += sum(c.calls for c in clocks.values())
     return found, calls, skipped
+
+
+def _prefill(
+    sat_a: Satrec,
+    sat_b: Satrec,
+    jd0: float,
+    fr0: float,
+    a: int,
+    b: int,
+    times: np.ndarray,
+    cache: dict[tuple[int, int, float], tuple[float, Vec, Vec]],
+) -> int:
+    """g at many boundaries of one pair in three vectorised SGP4 calls per object."""
+    offsets = (0.0, _DIFF_STEP_S, -_DIFF_STEP_S)
+    stacked = np.concatenate([times + o for o in offsets])
+    jd = np.full(stacked.shape, jd0)
+    fr = fr0 + stacked / 86400.0
+    ea, ra, va = sat_a.sgp4_array(jd, fr)
+    eb, rb, vb = sat_b.sgp4_array(jd, fr)
+    n = times.size
+    dr_all = ra - rb
+    dr, ahead, behind = dr_all[:n], dr_all[n : 2 * n], dr_all[2 * n :]
+    dv_sgp4 = (va - vb)[:n]
+    slow = float(np.median(np.einsum("ij,ij->i", dv_sgp4, dv_sgp4))) < _SLOW_KM_S**2
+    dv = (ahead - behind) * (0.5 / _DIFF_STEP_S) if slow else dv_sgp4
+    g = np.einsum("ij,ij->i", dr, dv)
+    bad = ((ea != 0) | (eb != 0)).reshape(3, n).any(axis=0)
+    for k in np.flatnonzero(~bad).tolist():
+        cache[(a, b, float(times[k]))] = (float(g[k]), _vec(dr[k]), _vec(dv[k]))
+    return 2 * stacked.size
 
 
 def _range_rate(
