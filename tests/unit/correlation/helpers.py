@@ -15,7 +15,11 @@ T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 def write_log(
-    path: Path, rows: Sequence[tuple[str, str, str | None]], *, with_type: bool = True
+    path: Path,
+    rows: Sequence[tuple[str, str, str | None]],
+    *,
+    with_type: bool = True,
+    row_group_size: int = 4,
 ) -> Path:
     """Write (timestamp, value, type) rows as CSV, JSON lines or Parquet by suffix."""
     if path.suffix == ".csv":
@@ -38,5 +42,5 @@ def write_log(
         }
         if with_type:
             cols["type"] = [r[2] for r in rows]
-        pq.write_table(pa.table(cols), path, row_group_size=4)
+        pq.write_table(pa.table(cols), path, row_group_size=row_group_size)
     return path

@@ -157,7 +157,7 @@ class DaskCorrelator(IndicatorCorrelator):
 
         parts = partition_logs(logs, self._row_groups_per_task)
         run = uuid.uuid4().hex
-        [keys] = client.scatter([indicators.keys], broadcast=True)
+        [keys] = client.scatter([indicators.keys], broadcast=True, hash=False)
         futures = [
             client.submit(
                 _run_partition,
@@ -183,9 +183,11 @@ class DaskCorrelator(IndicatorCorrelator):
                 read += rows
                 if progress is not None:
                     progress(read, None)
-        finally:
+        except BaseException:
             client.cancel(futures)
-            client.cancel([keys])
+            raise
+        finally:
+            del keys  # released with the last reference, on every worker
         result.rows_read = read
         result.table = pa.concat_tables([MATCH_SCHEMA.empty_table(), *tables])
         return result

@@ -1,0 +1,141 @@
+"""Every correlator gives the same matches and rejects (parametrised over engines)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster
+from tests.unit.correlation.helpers import write_log
+
+from watchfloor.adapters.observables import detect_log, read_observables
+from watchfloor.engines.correlation import (
+    ActorRef,
+    DaskCorrelator,
+    DuckDBCorrelator,
+    Indicator,
+    IndicatorCorrelator,
+    IndicatorSet,
+)
+from watchfloor.engines.correlation import ObservableKind as K
+
+T0 = datetime(2025, 3, 1, tzinfo=UTC)
+APT = ActorRef("intrusion-set--1", "intrusion-set", "APT Example")
+
+
+def _ts(minutes: int) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+
+
+INDICATORS = [
+    Indicator("ind-ip", K.IPV4, "198.51.100.7", "feed-a", T0, actors=(APT,)),
+    Indicator("ind-net", K.IPV4, "203.0.113.0/24", "feed-a", T0, T0 + timedelta(hours=1)),
+    Indicator("ind-v6", K.IPV6, "2001:db8:dead::/48", "feed-a", T0),
+    Indicator("ind-dom", K.DOMAIN, "evil.example", "feed-b", T0),
+    Indicator("ind-url", K.URL, "https://files.example/payload.bin", "feed-b", T0),
+    Indicator("ind-md5", K.MD5, "d41d8cd98f00b204e9800998ecf8427e", "feed-b", T0),
+    Indicator("ind-sha1", K.SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", "feed-b", T0),
+    Indicator(
+        "ind-sha256",
+        K.SHA256,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "feed-b",
+        T0,
+    ),
+]
+
+ROWS: list[tuple[str, str, str | None]] = [
+    (_ts(1), "198.51.100.7", "ipv4-addr"),  # exact IPv4
+    (_ts(2), "203.0.113.99", None),  # in the CIDR, inside its window
+    (_ts(90), "203.0.113.99", None),  # in the CIDR, after valid_until
+    (_ts(-5), "198.51.100.7", None),  # before valid_from
+    (_ts(3), "2001:DB8:DEAD:1::5", None),  # IPv6 in range
+    (_ts(4), "cdn.EVIL.example", "domain"),  # subdomain
+    (_ts(5), "notevil.example", "domain"),  # no label boundary
+    (_ts(6), "HTTPS://Files.Example:443/payload.bin", "url"),  # URL, normalised
+    (_ts(7), "http://login.evil.example/x", "url"),  # URL through its host
+    (_ts(8), "D41D8CD98F00B204E9800998ECF8427E", None),  # MD5, upper case
+    (_ts(9), "da39a3ee5e6b4b0d3255bfef95601890afd80709", "hash"),
+    (_ts(10), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256"),
+    (_ts(11), "192.0.2.200", None),  # no match
+    (_ts(12), "300.1.1.1", "ipv4"),  # malformed
+    ("yesterday", "198.51.100.7", None),  # malformed timestamp
+    (_ts(13), "abc", "md5"),  # malformed hash
+]
+EXPECTED = {
+    (0, "ind-ip"),
+    (1, "ind-net"),
+    (4, "ind-v6"),
+    (5, "ind-dom"),
+    (7, "ind-url"),
+    (8, "ind-dom"),
+    (9, "ind-md5"),
+    (10, "ind-sha1"),
+    (11, "ind-sha256"),
+}
+EXPECTED_REJECTS = {
+    13: "not an IPv4 address",
+    14: "missing or malformed timestamp",
+    15: "not a MD5 (32 hex digits) hash",
+}
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Client]:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(params=["duckdb", "dask"])
+def correlator(request: pytest.FixtureRequest) -> IndicatorCorrelator:
+    if request.param == "duckdb":
+        return DuckDBCorrelator(read_observables)
+    client = request.getfixturevalue("dask_client")
+    return DaskCorrelator(read_observables, client=client, row_groups_per_task=1)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_matches_every_kind_within_validity_windows(
+    tmp_path: Path, correlator: IndicatorCorrelator, suffix: str
+) -> None:
+    log = detect_log(write_log(tmp_path / f"obs{suffix}", ROWS))
+    first = {".csv": 2, ".jsonl": 1, ".parquet": 0}[suffix]
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    got = {(m.row - first, m.indicator.id) for m in result.matches()}
+    assert got == EXPECTED
+    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    assert result.rejected_count == 3
+    assert result.rows_read == len(ROWS)
+
+
+def test_a_match_links_to_the_indicator_actors(
+    tmp_path: Path, correlator: IndicatorCorrelator
+) -> None:
+    log = detect_log(write_log(tmp_path / "obs.parquet", ROWS[:1]))
+    [match] = correlator.correlate(IndicatorSet.build(INDICATORS), [log]).matches()
+    assert match.indicator.actors == (APT,)
+    assert match.observed_at == T0 + timedelta(minutes=1)
+    assert match.observed_kind is K.IPV4
+
+
+def test_engines_agree_on_a_multi_partition_log(tmp_path: Path, dask_client: Client) -> None:
+    rows = [(_ts(i % 50), v, t) for i in range(40) for (_, v, t) in ROWS]
+    logs = [
+        detect_log(write_log(tmp_path / "a.parquet", rows, row_group_size=100)),
+        detect_log(write_log(tmp_path / "b.csv", rows[:100])),
+    ]
+    indicators = IndicatorSet.build(INDICATORS)
+    local = DuckDBCorrelator(read_observables).correlate(indicators, logs)
+    spread = DaskCorrelator(read_observables, client=dask_client, row_groups_per_task=2).correlate(
+        indicators, logs
+    )
+    assert local.sorted_table().equals(spread.sorted_table())
+    assert local.rejected_count == spread.rejected_count > 0
+    assert local.rows_read == spread.rows_read == len(rows) + 100
