@@ -28,7 +28,7 @@ from tests.sharing.builders import NOW, SECRET_STRINGS, shareable_case
 from watchfloor.adapters.db.kb_repository import KnowledgeBaseRepository
 from watchfloor.adapters.stix.writer import export_case
 from watchfloor.adapters.taxii.poller import Feed, PollError, TaxiiPoller, knowledge_base_sink
-from watchfloor.adapters.taxii.store import TaxiiStore
+from watchfloor.adapters.taxii.store import ObjectQuery, TaxiiStore
 from watchfloor.bootstrap import App, bootstrap
 from watchfloor.domain.markings import NATO, TLP, Classification, Clearance, Marking
 from watchfloor.domain.tearline import parse_marking
@@ -201,9 +201,7 @@ def test_paging_returns_every_visible_object_once_and_nothing_above_the_marking(
     cell = taxii.store.query(
         taxii.partner_collection,
         USERS[("cell", "pw-cell")].clearance,
-        __import__("watchfloor.adapters.taxii.store", fromlist=["ObjectQuery"]).ObjectQuery(
-            types=("incident",)
-        ),
+        ObjectQuery(types=("incident",)),
     )
     assert "Grid control outage" in cell.rows[0].raw
 

@@ -15,7 +15,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from watchfloor.domain.case import Case
+from watchfloor.domain.errors import DomainError
+from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.fusion import FusionResult, fuse
+from watchfloor.domain.hypotheses import Actor
 from watchfloor.domain.markings import Marking
 from watchfloor.domain.tearline import Tearline, check_no_leak, downgrade, released_text, secrets_of
 from watchfloor.service.ports import UnitOfWork
@@ -75,3 +78,31 @@ def publish_case(
     export = export_case(uow, case_id, target, now, writer)
     publish(export.objects, export.markings)
     return export
+
+
+def import_misp_events(
+    uow: UnitOfWork,
+    case_id: str,
+    events: Sequence[tuple[EvidenceItem, Sequence[Actor]]],
+    by: str,
+    now: datetime,
+) -> list[str]:
+    """Add each mapped MISP event to a case, one commit per event; an event already in
+    the case is reported and skipped (checked before anything changes). Returns the
+    failures, each naming its event."""
+    failures: list[str] = []
+    for item, actors in events:
+        case = uow.cases.get(case_id)
+        if any(e.id == item.id for e in case.evidence):
+            failures.append(f"{item.id}: already in case {case_id}")
+            continue
+        try:
+            for actor in actors:
+                if actor.id not in case.actors:
+                    case.add_actor(actor, by, now)
+            case.add_evidence(item, by, now)
+        except DomainError as e:
+            failures.append(f"{item.id}: {e}")
+            break  # the case refuses changes (e.g. decided): nothing further can go in
+        uow.commit()
+    return failures
