@@ -21,9 +21,12 @@ COMMANDS: dict[str, str] = {
     "db": "watchfloor.entrypoints.cli.db:db",
     "exercise": "watchfloor.entrypoints.cli.exercise:exercise",
     "kb": "watchfloor.entrypoints.cli.kb:kb",
+    "misp": "watchfloor.entrypoints.cli.share:misp",
     "policy": "watchfloor.entrypoints.cli.policy:policy",
     "serve": "watchfloor.entrypoints.cli.serve:serve",
+    "share": "watchfloor.entrypoints.cli.share:share",
     "space": "watchfloor.entrypoints.cli.space:space",
+    "taxii": "watchfloor.entrypoints.cli.share:taxii",
     "users": "watchfloor.entrypoints.cli.users:users",
 }
 
