@@ -1,0 +1,239 @@
+"""`watchfloor correlate`: match observable logs against indicator sets."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from watchfloor.adapters.indicators import (
+    IndicatorImport,
+    IndicatorImportError,
+    read_indicator_file,
+)
+from watchfloor.adapters.observables import (
+    ObservableLogError,
+    detect_log,
+    parquet_row_count,
+    read_observables,
+)
+from watchfloor.engines.correlation import (
+    CorrelationResult,
+    DaskCorrelator,
+    DuckDBCorrelator,
+    IndicatorCorrelator,
+    IndicatorSet,
+)
+
+__all__ = ["MATCH_COLUMNS", "correlate"]
+
+MATCH_COLUMNS = (
+    "file",
+    "row",
+    "observed_at",
+    "observed_value",
+    "observed_kind",
+    "indicator_id",
+    "indicator_kind",
+    "indicator_value",
+    "indicator_source",
+    "valid_from",
+    "valid_until",
+    "tlp",
+    "actor_ids",
+    "actor_names",
+)
+_SHOWN = 20
+
+
+class _Progress:
+    """Rows read, rate and (when known) share done, on one stderr line."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.5:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-9)
+        share = f" ({100 * done / total:.0f}%)" if total else ""
+        click.echo(f"\rread {done:,} rows{share}, {rate:,.0f} rows/s", err=True, nl=False)
+
+    def finish(self, done: int) -> None:
+        if self.enabled:
+            elapsed = time.monotonic() - self.start
+            click.echo(f"\rread {done:,} rows in {elapsed:.1f} s" + " " * 20, err=True)
+
+
+def _load(paths: tuple[str, ...]) -> list[IndicatorImport]:
+    imports = []
+    failed = False
+    for path in paths:
+        try:
+            imported = read_indicator_file(path)
+        except IndicatorImportError as exc:
+            failed = True
+            click.echo(f"error: {exc.source}: nothing imported; invalid objects:", err=True)
+            for p in exc.problems:
+                click.echo(f"  {p}", err=True)
+            continue
+        imports.append(imported)
+        click.echo(imported.summary(), err=True)
+        for p in imported.unsupported[:_SHOWN]:
+            click.echo(f"  unsupported: {p}", err=True)
+        if len(imported.unsupported) > _SHOWN:
+            click.echo(f"  … and {len(imported.unsupported) - _SHOWN} more unsupported", err=True)
+    if failed:
+        raise SystemExit(2)
+    return imports
+
+
+@contextmanager
+def _engine(
+    name: str, scheduler: str | None, threads: int | None, memory_limit: str | None, totals: Any
+) -> Iterator[IndicatorCorrelator]:
+    if name == "duckdb":
+        yield DuckDBCorrelator(
+            read_observables, threads=threads, memory_limit=memory_limit, total_rows=totals
+        )
+        return
+    if scheduler is not None:
+        yield DaskCorrelator(read_observables, scheduler_address=scheduler)
+        return
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(processes=True, dashboard_address=None) as cluster,  # type: ignore[no-untyped-call]
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        yield DaskCorrelator(read_observables, client=client)
+
+
+def _write_matches(result: CorrelationResult, out: Path) -> int:
+    """Write atomically: a failed run leaves no half-written file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".matches-", suffix=".csv", dir=out.parent)
+    n = 0
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(MATCH_COLUMNS)
+            for m in result.matches():
+                ind = m.indicator
+                w.writerow(
+                    [
+                        m.file,
+                        m.row,
+                        m.observed_at.isoformat(),
+                        m.observed_value,
+                        m.observed_kind.label,
+                        ind.id,
+                        ind.kind.label,
+                        ind.value,
+                        ind.source,
+                        ind.valid_from.isoformat() if ind.valid_from else "",
+                        ind.valid_until.isoformat() if ind.valid_until else "",
+                        ind.tlp or "",
+                        ";".join(a.id for a in ind.actors),
+                        ";".join(a.name for a in ind.actors),
+                    ]
+                )
+                n += 1
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+@click.command()
+@click.option(
+    "--indicators",
+    "indicator_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A STIX 2.0/2.1 bundle or a MISP JSON export (repeatable).",
+)
+@click.option(
+    "--observables",
+    "observable_files",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A log of observables: .csv, .jsonl or .parquet (repeatable).",
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Matches CSV to write.")
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "dask"]), default="duckdb", show_default=True
+)
+@click.option(
+    "--dask-scheduler", default=None, help="Dask scheduler address (default: a local cluster)."
+)
+@click.option("--ts-column", default=None, help="Timestamp column (default: found by name).")
+@click.option("--value-column", default=None, help="Value column (default: found by name).")
+@click.option("--type-column", default=None, help="Type column (default: found by name, optional).")
+@click.option("--threads", type=int, default=None, help="DuckDB threads (default: all cores).")
+@click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 2GB.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress on stderr (default: on a tty)."
+)
+def correlate(
+    indicator_files: tuple[str, ...],
+    observable_files: tuple[str, ...],
+    out: str,
+    engine: str,
+    dask_scheduler: str | None,
+    ts_column: str | None,
+    value_column: str | None,
+    type_column: str | None,
+    threads: int | None,
+    memory_limit: str | None,
+    progress: bool | None,
+) -> None:
+    """Match observables (IPs, CIDR ranges, domains and subdomains, URLs, hashes)
+    against indicators, within their validity windows, and write the matches
+    with the actors the indicators point to.
+
+    Malformed indicator files are refused whole (exit 2, each bad object named);
+    malformed log rows are skipped and reported by line.
+    """
+    imports = _load(indicator_files)
+    indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
+    try:
+        logs = [
+            detect_log(p, ts_column=ts_column, value_column=value_column, type_column=type_column)
+            for p in observable_files
+        ]
+    except ObservableLogError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from exc
+    totals = {log.path: parquet_row_count(log) for log in logs if log.format == "parquet"}
+    bar = _Progress(sys.stderr.isatty() if progress is None else progress)
+    with _engine(engine, dask_scheduler, threads, memory_limit, totals) as correlator:
+        result = correlator.correlate(indicators, logs, progress=bar)
+    bar.finish(result.rows_read)
+    written = _write_matches(result, Path(out))
+    click.echo(
+        f"{written:,} match(es) of {len(indicators):,} indicator value(s) in "
+        f"{result.rows_read:,} row(s); written to {out}",
+        err=True,
+    )
+    if result.rejected_count:
+        click.echo(f"{result.rejected_count:,} malformed row(s) skipped:", err=True)
+        for r in result.rejected[:_SHOWN]:
+            click.echo(f"  {r}", err=True)
+        if result.rejected_count > _SHOWN:
+            click.echo(f"  … and {result.rejected_count - _SHOWN:,} more", err=True)

@@ -1,0 +1,170 @@
+"""`watchfloor correlate` end to end: STIX and MISP indicators against logs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from distributed import LocalCluster
+
+from tests.unit.correlation.helpers import write_log
+from watchfloor.entrypoints.cli import main
+
+TS = "2025-01-01T00:00:00.000Z"
+
+
+def _sdo(type_: str, n: int, **props: Any) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "spec_version": "2.1",
+        "id": f"{type_}--00000000-0000-4000-8000-{n:012d}",
+        "created": TS,
+        "modified": TS,
+        **props,
+    }
+
+
+def _stix(tmp_path: Path, pattern: str = "[domain-name:value = 'evil.example']") -> Path:
+    actor = _sdo("intrusion-set", 1, name="APT Example")
+    ind = _sdo("indicator", 2, pattern=pattern, pattern_type="stix", valid_from=TS)
+    rel = _sdo(
+        "relationship",
+        3,
+        relationship_type="indicates",
+        source_ref=ind["id"],
+        target_ref=actor["id"],
+    )
+    path = tmp_path / "bundle.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "bundle",
+                "id": "bundle--00000000-0000-4000-8000-000000000009",
+                "objects": [actor, ind, rel],
+            }
+        )
+    )
+    return path
+
+
+def _misp(tmp_path: Path) -> Path:
+    path = tmp_path / "event.json"
+    path.write_text(
+        json.dumps(
+            {
+                "Event": {
+                    "uuid": "5f0c0000-0000-4000-8000-000000000001",
+                    "info": "wave",
+                    "Attribute": [
+                        {"uuid": "a1", "type": "ip-dst", "value": "198.51.100.0/24", "to_ids": True}
+                    ],
+                }
+            }
+        )
+    )
+    return path
+
+
+def _log(tmp_path: Path) -> Path:
+    return write_log(
+        tmp_path / "proxy.csv",
+        [
+            ("2025-02-01T00:00:00Z", "www.evil.example", None),
+            ("2025-02-01T00:00:01Z", "198.51.100.23", None),
+            ("2025-02-01T00:00:02Z", "example.org", None),
+            ("2025-02-01T00:00:03Z", "1.2.3.4.5", "ipv4"),
+        ],
+    )
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_matches_are_written_with_their_actors_and_bad_rows_reported(tmp_path: Path) -> None:
+    out = tmp_path / "matches.csv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "correlate",
+            "--indicators",
+            str(_stix(tmp_path)),
+            "--indicators",
+            str(_misp(tmp_path)),
+            "--observables",
+            str(_log(tmp_path)),
+            "--out",
+            str(out),
+            "--progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert [(r["row"], r["observed_value"], r["indicator_kind"]) for r in rows] == [
+        ("2", "www.evil.example", "domain"),
+        ("3", "198.51.100.23", "ipv4"),
+    ]
+    assert rows[0]["actor_names"] == "APT Example"
+    assert rows[1]["indicator_source"] == "misp-event--5f0c0000-0000-4000-8000-000000000001"
+    assert "1 malformed row(s) skipped" in result.output
+    assert "proxy.csv:5: not an IPv4 address" in result.output
+    assert "read 4 rows" in result.output
+
+
+def test_a_bad_bundle_is_refused_whole_and_nothing_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "matches.csv"
+    bad = _stix(tmp_path, "[file:hashes.MD5 = 'xyz']")
+    result = CliRunner().invoke(
+        main,
+        [
+            "correlate",
+            "--indicators",
+            str(bad),
+            "--observables",
+            str(_log(tmp_path)),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "nothing imported" in result.output
+    assert "indicator--00000000-0000-4000-8000-000000000002: MD5 hash is not hexadecimal" in (
+        result.output
+    )
+    assert not out.exists()
+
+
+def test_dask_engine_gives_the_same_file(tmp_path: Path) -> None:
+    args = [
+        "correlate",
+        "--indicators",
+        str(_stix(tmp_path)),
+        "--indicators",
+        str(_misp(tmp_path)),
+        "--observables",
+        str(_log(tmp_path)),
+    ]
+    local = tmp_path / "local.csv"
+    spread = tmp_path / "spread.csv"
+    assert CliRunner().invoke(main, [*args, "--out", str(local)]).exit_code == 0
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        result = CliRunner().invoke(
+            main,
+            [
+                *args,
+                "--out",
+                str(spread),
+                "--engine",
+                "dask",
+                "--dask-scheduler",
+                cluster.scheduler_address,
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    assert _rows(spread) == _rows(local)
