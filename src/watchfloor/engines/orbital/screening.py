@@ -5,8 +5,8 @@ maths on time chunks wherever the propagator runs them.
 
 Tolerances (exact for SGP4, TEME): every local minimum of the distance below
 the threshold is found, given the interpolation bound of
-`catalog.interpolation_error_km` and at most one minimum per `piece_s`
-(20 s by default) for each pair; the time of closest approach is SGP4's to
+`catalog.interpolation_error_km` and at most one minimum per refined piece
+(5 s in catalog screening, 20 s in victim screening) for each pair; the time of closest approach is SGP4's to
 1e-4 s and the miss distance is SGP4's at that time.
 """
 
@@ -94,7 +94,7 @@ def screen_catalog(
     propagator: Propagator | None = None,
     satcat: Mapping[int, SatcatEntry] | None = None,
     sample_step_s: float = 300.0,
-    piece_s: float = 20.0,
+    piece_s: float = 40.0,
     chunk_s: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> ScreeningResult:
