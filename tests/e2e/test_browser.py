@@ -1,0 +1,124 @@
+"""The watch floor in a real browser: headless Chromium against a real uvicorn server.
+
+Sign in, open the demo case, approve an option as legal adviser, record the
+decision as decision-maker, download the PDF. A screenshot of the case page is
+left in test-artifacts/case-page.png.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+
+from tests.conftest import REPO
+from watchfloor.bootstrap import bootstrap
+from watchfloor.entrypoints.cli.serve import DEMO_PASSWORD, seed_demo
+from watchfloor.entrypoints.web.app import create_app
+from watchfloor.service import users as user_service
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The demo cell served by uvicorn on a free loopback port, in a thread."""
+    user_service.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    app = bootstrap(f"sqlite:///{tmp_path / 'watchfloor.sqlite'}")
+    case_id, _ = seed_demo(app)
+    assert case_id is not None
+    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=0, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", case_id
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        app.engine.dispose()
+        user_service.use_password_hasher(PasswordHasher())
+
+
+def test_sign_in_review_decide_and_download_the_package(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, case_id = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                base_url=base, accept_downloads=True, viewport={"width": 1400, "height": 1000}
+            )
+            page = context.new_page()
+
+            def sign_in(username: str) -> None:
+                page.goto("/login")
+                page.get_by_label("User name").fill(username)
+                page.get_by_label("Password").fill(DEMO_PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.get_by_role("heading", name="Case board")).to_be_visible()
+
+            # The legal adviser opens the demo case from the board and approves an option.
+            sign_in("legal")
+            page.get_by_role("link", name=case_id).click()
+            expect(page.locator("#hypothesis-chart")).to_be_visible()
+            expect(page.locator("#clock-timeline")).to_be_visible()
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "case-page.png"), full_page=True)
+
+            row = page.locator("#options tr.eligible").filter(has=page.locator("form")).first
+            option_id = (row.get_attribute("id") or "").removeprefix("option-")
+            assert option_id, "the demo case should have an eligible option to review"
+            row.locator("select[name=outcome]").select_option("approved")
+            row.locator("textarea[name=reasons]").fill(
+                "Proportionate and lawful; within the mandate."
+            )
+            row.get_by_role("button", name="Record review").click()
+            expect(page.get_by_role("status")).to_contain_text("Legal review recorded")
+            expect(page.locator(f"#option-{option_id} .legal-status")).to_contain_text("approved")
+            page.get_by_role("button", name="Sign out").click()
+
+            # The decision-maker chooses the cleared option and downloads the package.
+            sign_in("decider")
+            page.goto(f"/cases/{case_id}/decision")
+            page.locator(f"input[name=chosen][value='{option_id}']").check()
+            page.get_by_label("Rationale").fill("Cleared, proportionate and within the deadline.")
+            page.get_by_role("button", name="Record the decision").click()
+            expect(page.locator("#decision-recorded")).to_contain_text("by decider")
+
+            with page.expect_download() as info:
+                page.locator("#package-pdf").click()
+            target = tmp_path / "package.pdf"
+            info.value.save_as(target)
+            assert target.read_bytes().startswith(b"%PDF")
+            context.close()
+        finally:
+            browser.close()
