@@ -114,5 +114,9 @@ def create_app(app: App, *, secure_cookies: bool = False) -> FastAPI:
     _install_handlers(api)
     for router in routers():
         api.include_router(router)
+    from watchfloor.entrypoints.web.auth import current_user
+    from watchfloor.entrypoints.web.taxii import taxii_router
+
+    api.include_router(taxii_router(app, current_user))  # TAXII 2.1 at /taxii2/
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     return api
