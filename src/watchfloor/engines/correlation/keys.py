@@ -143,6 +143,7 @@ DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}
 WS = " "  # what is trimmed around values, here and in SQL (trim())
 
 _IPV4 = re.compile(IPV4_RE)
+_IPV4_CIDR = re.compile(IPV4_RE + r"(?:/(0|[1-9][0-9]?))?")
 _HEX = re.compile(HEX_RE)
 _DOMAIN = re.compile(DOMAIN_RE)
 _URL = re.compile(URL_RE)
@@ -306,6 +307,13 @@ def indicator_keys(kind: ObservableKind, value: str) -> tuple[Key, ...]:
     Addresses may be CIDR ranges; host bits below the prefix are ignored.
     """
     if kind is ObservableKind.IPV4:
+        m = _IPV4_CIDR.fullmatch(value.strip(WS))
+        if m is not None:  # the common case, without ipaddress's overhead
+            a, b, c, d = (int(x) for x in m.group(1, 2, 3, 4))
+            p = 32 if m.group(5) is None else int(m.group(5))
+            if max(a, b, c, d) <= 255 and p <= 32:
+                ip = (a << 24) | (b << 16) | (c << 8) | d
+                return (Key(TAG_IPV4 + p, 0, ip & (0xFFFF_FFFF ^ ((1 << (32 - p)) - 1))),)
         net4 = _ipv4_network(value)
         return (Key(TAG_IPV4 + net4.prefixlen, 0, int(net4.network_address)),)
     if kind is ObservableKind.IPV6:
