@@ -156,7 +156,9 @@ class Case:
         )
 
     def open_reviews(self, option_ids: Iterable[str], by: str, at: datetime) -> list[str]:
-        """Open a legal review task for every option that has none yet."""
+        """Open a legal review task for every option that has none yet (open cases only)."""
+        if self.status is not CaseStatus.OPEN:
+            return []
         opened = []
         for oid in option_ids:
             if oid not in self.reviews:
