@@ -242,7 +242,7 @@ def _withheld_strings(full: Case, visible: Case) -> list[str]:
     out: list[str] = []
     for e in full.evidence:
         if e.id not in seen:
-            out.extend(x for x in (e.id, e.title, e.source, e.description) if len(x) >= 3)
+            out.extend(x for x in (e.id, e.title, e.source, e.description) if x)
     return out
 
 
@@ -252,10 +252,10 @@ def audit_entries(
     """The audit entries the viewer may read, newest last.
 
     An entry about a case shows only when the viewer may see the case, and never
-    when its payload names an evidence item (id, title, source or description)
-    the viewer may not see. User entries show to administrators and to the user
-    concerned; entries of other subjects to nobody but administrators cleared to
-    see everything in them is not attempted: unknown subjects are withheld.
+    when it concerns an evidence item the viewer may not see, or its payload
+    names such an item's id, title, source or description. User entries show to
+    administrators and to the user concerned; policy entries to every reader of
+    the audit; entries of any other subject to nobody (safe by default).
     """
     clearance = viewer.clearance
     if case_id is not None:
@@ -289,7 +289,7 @@ def audit_entries(
         if hide is None:
             continue
         text = json.dumps(dict(e.payload), sort_keys=True, default=str)
-        if any(s in text for s in hide):
+        if e.payload.get("evidence") in hide or any(s in text for s in hide if len(s) >= 3):
             continue
         out.append(e)
     return out[-AUDIT_LIMIT:]
