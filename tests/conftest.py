@@ -42,7 +42,7 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
-def _pg_schema_url(base: str) -> Iterator[str]:
+def pg_schema_url(base: str) -> Iterator[str]:
     schema = f"wf_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -65,7 +65,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     if not PG_URL:
         pytest.skip("WATCHFLOOR_TEST_PG_URL not set (scripts/test.sh sets it)")
-    yield from _pg_schema_url(PG_URL)
+    yield from pg_schema_url(PG_URL)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from taxii2client.common import _HTTPConnection
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
-from tests.conftest import SHARED_DATA, FixedClock
+from tests.conftest import PG_URL, SHARED_DATA, FixedClock, pg_schema_url
 from tests.sharing.builders import NOW, SECRET_STRINGS, shareable_case
 from watchfloor.adapters.db.kb_repository import KnowledgeBaseRepository
 from watchfloor.adapters.stix.writer import export_case
@@ -99,11 +99,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def taxii(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Taxii]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def taxii(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Taxii]:
+    if request.param == "postgresql":
+        if not PG_URL:
+            pytest.skip("WATCHFLOOR_TEST_PG_URL not set (scripts/test.sh sets it)")
+        schema = pg_schema_url(PG_URL)
+        url = next(schema)
+        request.addfinalizer(lambda: next(schema, None))
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('taxii') / 'taxii.sqlite'}"
     clock = FixedClock()
-    db = tmp_path_factory.mktemp("taxii") / "taxii.sqlite"
-    app = bootstrap(f"sqlite:///{db}", clock=clock)
+    app = bootstrap(url, clock=clock)
     store = TaxiiStore(app.engine, clock)
     api = FastAPI()
     api.include_router(taxii_router(app, token_table_auth, store=store))
