@@ -77,6 +77,10 @@ def _inputs(cases: Sequence[dict[str, object]]) -> list[tuple[list[str], list[st
     return [(list(c["techniques"]), list(c["software"])) for c in cases]  # type: ignore[call-overload]
 
 
+def _actors(case: dict[str, object]) -> list[str]:
+    return [str(a) for a in case["actors"]]  # type: ignore[attr-defined]
+
+
 def outcome(result: AttributionResult, truth: Sequence[str]) -> Outcome:
     ranked = [actor for actor, _ in result.ranking()]
     ranks = [ranked.index(a) + 1 for a in truth if a in ranked]
@@ -124,11 +128,11 @@ def run(sets: Sequence[EvalSet], ridge: float) -> dict[str, list[list[Outcome]]]
     for name, factory in factories.items():
         results[name] = [
             [
-                outcome(r, c["actors"])
+                outcome(r, _actors(c))
                 for r, c in zip(
                     factory(s.knowledge).score_many(_inputs(s.cases)), s.cases, strict=True
                 )
-            ]  # type: ignore[arg-type]
+            ]
             for s in sets
         ]
     profile: list[list[Outcome]] = []
@@ -138,8 +142,8 @@ def run(sets: Sequence[EvalSet], ridge: float) -> dict[str, list[list[Outcome]]]
         scorer = AttackProfileScorer(sets[held_out].knowledge, weights)
         scored = scorer.score_many(_inputs(sets[held_out].cases))
         profile.append(
-            [outcome(r, c["actors"]) for r, c in zip(scored, sets[held_out].cases, strict=True)]
-        )  # type: ignore[arg-type]
+            [outcome(r, _actors(c)) for r, c in zip(scored, sets[held_out].cases, strict=True)]
+        )
     results["attack-profile (LOSO)"] = profile
     return results
 
@@ -147,7 +151,7 @@ def run(sets: Sequence[EvalSet], ridge: float) -> dict[str, list[list[Outcome]]]
 def labelled(s: EvalSet) -> LabelledSet:
     scorer = AttackProfileScorer(s.knowledge)
     observations = [scorer.observe(t, sw) for t, sw in _inputs(s.cases)]
-    truth = [s.knowledge.actor_index[c["actors"][0]] for c in s.cases]  # type: ignore[index]
+    truth = [s.knowledge.actor_index[_actors(c)[0]] for c in s.cases]
     return LabelledSet(scorer, scorer.evidence_matrix(observations), truth)
 
 

@@ -33,3 +33,46 @@ def test_attack_82_dimensions(attack82: AttackKnowledge) -> None:
     assert len(attack82.actors) == 109  # 111 intrusion sets, 2 revoked
     assert attack82.actor_technique.sum() > 1500
     assert attack82.resolve("T1066") == "T1027.005"
+
+
+def test_reports_group_an_actors_usage_by_cited_source() -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from watchfloor.adapters.stix.reader import ExternalReference
+    from watchfloor.engines.attribution import KnowledgeBaseVersion
+    from watchfloor.engines.attribution.profile import report_similarity
+
+    from .conftest import tiny_objects
+
+    cite_a = (ExternalReference("mitre-attack", None), ExternalReference("Vendor A 2020", None))
+    cite_b = (ExternalReference("Vendor B 2021", None),)
+    objects = []
+    for o in tiny_objects():
+        if o.id.endswith("000000000100") or o.id.endswith(
+            "000000000102"
+        ):  # G0001 -> T1000.001, S0001
+            o = replace(o, external_references=cite_a)
+        elif o.id.endswith("000000000101"):  # G0001 -> T2000
+            o = replace(o, external_references=cite_a + cite_b)
+        objects.append(o)
+    kb = AttackKnowledge.from_objects(objects, KnowledgeBaseVersion("tiny", "r"))
+    g1 = kb.actor_index["G0001"]
+    assert list(kb.report_actor) == [g1, g1]  # ATT&CK's self-reference is not a report
+    n_t = len(kb.techniques)
+    report_a = {
+        kb.techniques[c] if c < n_t else kb.software[c - n_t]
+        for c in np.flatnonzero(kb.report_evidence[0])
+    }
+    assert report_a == {"T1000.001", "T2000", "S0001"}
+    # a case equal to report B (T2000 alone) has cosine 1 with G0001, 0 elsewhere
+    evidence = np.zeros((1, kb.report_evidence.shape[1]))
+    evidence[0, kb.technique_index["T2000"]] = 1.0
+    similarity = report_similarity(kb, evidence)
+    assert similarity[0, g1] == 1.0
+    assert similarity[0].sum() == 1.0
+
+
+def test_records_without_citations_have_no_reports(tiny: AttackKnowledge) -> None:
+    assert tiny.report_evidence.shape[0] == 0

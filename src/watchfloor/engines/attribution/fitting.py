@@ -26,8 +26,9 @@ from scipy.optimize import minimize
 
 from watchfloor.engines.attribution.base import FloatArray
 from watchfloor.engines.attribution.profile import (
-    ACTOR_FEATURES,
     EVIDENCE_FEATURES,
+    FEATURES,
+    REPORT_FEATURES,
     AttackProfileScorer,
     ProfileWeights,
 )
@@ -48,7 +49,7 @@ def fit_weights(
     sets: Sequence[LabelledSet], *, ridge: float = 1.0, unknown_prior: float = 0.1
 ) -> ProfileWeights:
     """Maximum penalised likelihood weights over the pooled labelled sets."""
-    n_e = len(EVIDENCE_FEATURES)
+    n_e = len(EVIDENCE_FEATURES) + len(REPORT_FEATURES)  # features of the case
     prepared = []
     for labelled in sets:
         tensor = labelled.scorer.feature_tensor(labelled.evidence)
@@ -74,6 +75,6 @@ def fit_weights(
             total -= float((scores[np.arange(len(truth)), truth] - log_norm).sum())
         return total + ridge * float(theta_std @ theta_std)
 
-    start = np.zeros(n_e + len(ACTOR_FEATURES))
+    start = np.zeros(len(FEATURES))
     result = minimize(negative_log_likelihood, start, method="L-BFGS-B")
     return ProfileWeights.from_vector(result.x / scale, unknown_prior=unknown_prior)

@@ -14,7 +14,12 @@ What it keeps, per knowledge-base version:
 * three incidence matrices (dense ``uint8``; ATT&CK is ~150 x ~1,500):
   ``actor_technique`` (actor uses technique, directly or through a campaign
   attributed to it), ``actor_software`` and ``software_technique``;
-* ``technique_family``: each technique's parent (a technique is its own family).
+* ``technique_family``: each technique's parent (a technique is its own family);
+* *reports*: per actor and cited source (the ``source_name`` of an external
+  reference on the actor's ``uses`` relationships, ATT&CK's own excepted), the
+  techniques and software that source attributes to the actor —
+  ``report_actor`` (the actor row of each report) and ``report_evidence``
+  (reports x techniques-then-software, the columns of a case's evidence).
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ __all__ = ["Actor", "AttackKnowledge", "KnowledgeBaseVersion", "StixRecord"]
 
 _SOFTWARE_TYPES = frozenset({"malware", "tool"})
 _ACTOR_TYPE = "intrusion-set"
+# External references under these source names are the object's own ATT&CK id,
+# not a cited report.
+_SELF_REFERENCES = frozenset({"mitre-attack", "mitre-ics-attack", "mitre-mobile-attack"})
 
 
 class StixRecord(Protocol):
@@ -104,6 +112,12 @@ class AttackKnowledge:
     technique_family: npt.NDArray[np.intp]
     redirects: Mapping[str, str] = field(default_factory=dict)
     released: datetime | None = None
+    report_actor: npt.NDArray[np.intp] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.intp), repr=False
+    )
+    report_evidence: Matrix = field(
+        default_factory=lambda: np.zeros((0, 0), dtype=np.uint8), repr=False
+    )
     technique_index: Mapping[str, int] = field(init=False, repr=False)
     software_index: Mapping[str, int] = field(init=False, repr=False)
     actor_index: Mapping[str, int] = field(init=False, repr=False)
@@ -193,12 +207,20 @@ class AttackKnowledge:
         actor_technique = np.zeros((n_a, n_t), dtype=np.uint8)
         actor_software = np.zeros((n_a, n_s), dtype=np.uint8)
         software_technique = np.zeros((n_s, n_t), dtype=np.uint8)
+        # (actor row, cited source) -> evidence columns it reports
+        reports: dict[tuple[int, str], set[int]] = {}
         for rel in relationships:
             if rel.relationship_type != "uses" or not rel.source_ref or not rel.target_ref:
                 continue
             source, target = final(rel.source_ref), final(rel.target_ref)
             if source in actor_row:
                 rows = [actor_row[source]]
+                column = technique_col.get(target)
+                if column is None and target in software_col:
+                    column = n_t + software_col[target]
+                if column is not None:
+                    for citation in _citations(rel):
+                        reports.setdefault((actor_row[source], citation), set()).add(column)
             elif source in campaign_actors:
                 rows = campaign_actors[source]
             elif source in software_col:
@@ -231,6 +253,10 @@ class AttackKnowledge:
             )
             for r in actor_records
         )
+        report_keys = sorted(reports)
+        report_evidence = np.zeros((len(report_keys), n_t + n_s), dtype=np.uint8)
+        for i, key in enumerate(report_keys):
+            report_evidence[i, sorted(reports[key])] = 1
         stamps = [r.modified for r in records if r.modified is not None]
         return cls(
             version=version,
@@ -243,4 +269,14 @@ class AttackKnowledge:
             technique_family=family,
             redirects=redirects,
             released=max(stamps) if stamps else None,
+            report_actor=np.array([row for row, _ in report_keys], dtype=np.intp),
+            report_evidence=report_evidence,
         )
+
+
+def _citations(record: StixRecord) -> list[str]:
+    """Source names of the reports a record cites (its ATT&CK self-reference excepted).
+    Records without external references (e.g. plain test doubles) cite nothing."""
+    references = getattr(record, "external_references", ())
+    names = (getattr(ref, "source_name", None) for ref in references)
+    return [n for n in names if isinstance(n, str) and n and n not in _SELF_REFERENCES]

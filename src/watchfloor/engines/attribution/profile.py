@@ -39,6 +39,16 @@ column incidence, ``G`` the number of actors, ``df_f`` the actors using ``f``):
     the technique is not in the actor's own profile but one of the actor's
     software implements it.
 
+Report feature (not linear in the evidence):
+
+``report_similarity``
+    ``max_r |x ∩ r| / sqrt(|x| |r|)`` over the actor's *reports* ``r`` (the
+    techniques and software one cited source attributes to the actor, see
+    :class:`.AttackKnowledge`): the cosine between the case and the actor's most
+    similar earlier report. A profile pools every report on an actor; a new
+    report tends to resemble one earlier report (same vendor, campaign or
+    tooling) more closely than the pool.
+
 Actor features: ``profile_size`` ``ln(1 + #techniques)`` (well-documented groups
 are reported on more often) and ``profile_age``, years between the actor's last
 modification and the knowledge base's release (dormant profiles are less likely
@@ -55,7 +65,15 @@ import numpy as np
 from watchfloor.engines.attribution.base import AttributionScorer, FloatArray, softmax_with_unknown
 from watchfloor.engines.attribution.knowledge import AttackKnowledge
 
-__all__ = ["ACTOR_FEATURES", "EVIDENCE_FEATURES", "AttackProfileScorer", "ProfileWeights"]
+__all__ = [
+    "ACTOR_FEATURES",
+    "EVIDENCE_FEATURES",
+    "FEATURES",
+    "REPORT_FEATURES",
+    "AttackProfileScorer",
+    "ProfileWeights",
+    "report_similarity",
+]
 
 EVIDENCE_FEATURES = (
     "technique_rarity",
@@ -64,7 +82,9 @@ EVIDENCE_FEATURES = (
     "family_only",
     "via_software",
 )
+REPORT_FEATURES = ("report_similarity",)
 ACTOR_FEATURES = ("profile_size", "profile_age")
+FEATURES = (*EVIDENCE_FEATURES, *REPORT_FEATURES, *ACTOR_FEATURES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,24 +93,25 @@ class ProfileWeights:
     (``benchmarks/eval_attack.py --fit``); the evaluation itself reports
     leave-one-set-out fits, never these."""
 
-    technique_rarity: float = 0.2041
-    software_rarity: float = 0.7335
-    cooccurrence: float = 0.02020
-    family_only: float = 0.06536
-    via_software: float = -0.01981
-    profile_size: float = 0.5335
-    profile_age: float = -0.1903
+    technique_rarity: float = 0.1131
+    software_rarity: float = 0.6237
+    cooccurrence: float = 0.005427
+    family_only: float = 0.1165
+    via_software: float = 0.02473
+    report_similarity: float = 6.390
+    profile_size: float = 0.4240
+    profile_age: float = -0.1364
     unknown_prior: float = 0.1
 
     def as_vector(self) -> FloatArray:
         values = asdict(self)
-        return np.array([values[n] for n in (*EVIDENCE_FEATURES, *ACTOR_FEATURES)])
+        return np.array([values[n] for n in FEATURES])
 
     @classmethod
     def from_vector(cls, vector: FloatArray, unknown_prior: float = 0.1) -> ProfileWeights:
-        names = (*EVIDENCE_FEATURES, *ACTOR_FEATURES)
         return cls(
-            **{n: float(v) for n, v in zip(names, vector, strict=True)}, unknown_prior=unknown_prior
+            **{n: float(v) for n, v in zip(FEATURES, vector, strict=True)},
+            unknown_prior=unknown_prior,
         )
 
     @classmethod
@@ -109,9 +130,10 @@ class AttackProfileScorer(AttributionScorer):
 
     def _combine(self) -> None:
         w = self.weights.as_vector()
-        n_e = len(EVIDENCE_FEATURES)
+        n_e, n_r = len(EVIDENCE_FEATURES), len(REPORT_FEATURES)
         self._matrix = np.tensordot(w[:n_e], self.evidence_features, axes=1)
-        self._actor_score = self.actor_features @ w[n_e:]
+        self._report_weights = w[n_e : n_e + n_r]
+        self._actor_score = self.actor_features @ w[n_e + n_r :]
         prior = self.weights.unknown_prior
         top = self._actor_score.max()
         self._unknown_score = (
@@ -121,10 +143,11 @@ class AttackProfileScorer(AttributionScorer):
     def feature_tensor(self, evidence: FloatArray) -> FloatArray:
         """Per case, actor and feature: ``cases x actors x (evidence + actor features)``."""
         per_evidence = np.einsum("cv,kav->cak", evidence, self.evidence_features)
+        per_report = report_similarity(self.knowledge, evidence)[:, :, None]
         per_actor = np.broadcast_to(
             self.actor_features[None, :, :], (evidence.shape[0], *self.actor_features.shape)
         )
-        return np.concatenate([per_evidence, per_actor], axis=2)
+        return np.concatenate([per_evidence, per_report, per_actor], axis=2)
 
     def unknown_offset(self) -> float:
         """``s_u`` minus nothing: the unknown hypothesis' score (for fitting)."""
@@ -139,6 +162,7 @@ class AttackProfileScorer(AttributionScorer):
 
     def _distribution(self, evidence: FloatArray) -> tuple[FloatArray, FloatArray]:
         scores = evidence @ self._matrix.T + self._actor_score[None, :]
+        scores += self._report_weights[0] * report_similarity(self.knowledge, evidence)
         return softmax_with_unknown(scores, self._unknown_score)
 
 
@@ -183,6 +207,20 @@ def profile_features(knowledge: AttackKnowledge) -> tuple[FloatArray, FloatArray
         ]
     )
     return evidence_features, np.stack([size, age], axis=1)
+
+
+def report_similarity(knowledge: AttackKnowledge, evidence: FloatArray) -> FloatArray:
+    """Cases x actors: the cosine between each case and the actor's most similar
+    report (0 for an actor without reports or a case without known evidence)."""
+    out = np.zeros((evidence.shape[0], len(knowledge.actors)))
+    reports = knowledge.report_evidence.astype(np.float64)
+    if reports.shape[0] == 0 or reports.shape[1] != evidence.shape[1]:
+        return out
+    norms = np.sqrt(evidence.sum(axis=1))[:, None] * np.sqrt(reports.sum(axis=1))[None, :]
+    overlap = evidence @ reports.T
+    cosine = np.divide(overlap, norms, out=np.zeros_like(overlap), where=norms > 0)
+    np.maximum.at(out.T, knowledge.report_actor, cosine.T)
+    return out
 
 
 def _normalise_rows(matrix: FloatArray) -> FloatArray:
