@@ -47,7 +47,8 @@ def propagate_states(
     times = np.asarray(times_s, dtype=np.float64)
     jd = np.full(times.shape, jd0)
     fr = fr0 + times / 86400.0
-    array = catalog.satrec_array(indices)
+    whole = indices is None or (len(indices) == len(catalog) and bool(np.all(np.diff(indices) > 0)))
+    array = catalog.satrec_array(None if whole else indices)
     err, r, v = array.sgp4(jd, fr)
     rows = np.arange(len(catalog)) if indices is None else np.asarray(indices, dtype=np.int64)
     bad = err != 0

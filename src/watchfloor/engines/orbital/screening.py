@@ -6,8 +6,9 @@ maths on time chunks wherever the propagator runs them.
 Tolerances (exact for SGP4, TEME): every local minimum of the distance below
 the threshold is found, given the interpolation bound of
 `catalog.interpolation_error_km` and at most one minimum per refined piece
-(5 s in catalog screening, 20 s in victim screening) for each pair; the time of closest approach is SGP4's to
-1e-4 s and the miss distance is SGP4's at that time.
+(5 s in catalog screening, 20 s in victim screening) for each pair; the time
+of closest approach is SGP4's to 1e-4 s and the miss distance is SGP4's at
+that time.
 """
 
 from __future__ import annotations
