@@ -8,6 +8,7 @@ would). Afterwards every acknowledged write is counted in the database: any
 write acknowledged but missing is a lost write.
 
     .venv/bin/python benchmarks/bench_web_load.py                 # SQLite, 50 clients, 60 s
+    .venv/bin/python benchmarks/bench_web_load.py --think 1       # each client reads for 1 s
     .venv/bin/python benchmarks/bench_web_load.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Bounded: --clients (default 50, max 200) and --duration (default 60 s, max 600 s).
@@ -107,7 +108,9 @@ def prepare(url: str) -> tuple[str, list[str]]:
     return token, ids
 
 
-async def client(n: int, base: str, token: str, case_id: str, stop: float, stats: Stats) -> None:
+async def client(
+    n: int, base: str, token: str, case_id: str, stop: float, stats: Stats, think: float
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         rnd = 0
@@ -119,6 +122,7 @@ async def client(n: int, base: str, token: str, case_id: str, stop: float, stats
                 stats.latencies["page"].append(time.perf_counter() - t)
                 if r.status_code != 200:
                     stats.errors.append(f"page {r.status_code}")
+                await asyncio.sleep(think)  # a person reads the page
                 if rnd % 3:
                     continue
                 for _attempt in range(20):
@@ -161,11 +165,13 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
-async def drive(base: str, token: str, ids: list[str], clients: int, duration: float) -> Stats:
+async def drive(
+    base: str, token: str, ids: list[str], clients: int, duration: float, think: float
+) -> Stats:
     stats = Stats()
     stop = time.monotonic() + duration
     await asyncio.gather(
-        *(client(i, base, token, ids[i % len(ids)], stop, stats) for i in range(clients))
+        *(client(i, base, token, ids[i % len(ids)], stop, stats, think) for i in range(clients))
     )
     return stats
 
@@ -175,6 +181,12 @@ def main() -> None:
     ap.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a client waits after reading a page (0: closed loop, as fast as it can)",
+    )
     args = ap.parse_args()
     clients = max(1, min(args.clients, 200))
     duration = max(1.0, min(args.duration, 600.0))
@@ -211,7 +223,7 @@ def main() -> None:
         else:
             raise SystemExit("the server did not answer within 60 s")
         t0 = time.monotonic()
-        stats = asyncio.run(drive(base, token, ids, clients, duration))
+        stats = asyncio.run(drive(base, token, ids, clients, duration, max(0.0, args.think)))
         elapsed = time.monotonic() - t0
     finally:
         server.terminate()
@@ -233,7 +245,8 @@ def main() -> None:
     pages, writes = stats.latencies["page"], stats.latencies["write"]
     backend = url.split(":", 1)[0]
     print(
-        f"backend {backend}, {clients} clients, {elapsed:.0f} s, {CASES} cases, one uvicorn worker"
+        f"backend {backend}, {clients} clients, think {args.think:g} s, {elapsed:.0f} s, "
+        f"{CASES} cases, one uvicorn worker"
     )
     print(
         f"  requests: {len(pages) + len(writes)} measured "

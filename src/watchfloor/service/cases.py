@@ -7,13 +7,16 @@ case's tier allows, so lawyers work while the attribution is still running.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from watchfloor.domain.assessment import CaseAssessment, Policies, advance_clock, assess
 from watchfloor.domain.audit import AuditEvent
 from watchfloor.domain.case import Case, Incident
+from watchfloor.domain.clock import clock_status
 from watchfloor.domain.errors import ConflictError, NotFound
 from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.hypotheses import Actor, Hypothesis
@@ -141,6 +144,36 @@ def get_assessment(uow: UnitOfWork, case_id: str, now: datetime) -> tuple[Case, 
     return case, assess(case, active_policies(uow), now)
 
 
+class _ViewCache:
+    """Recent per-viewer views, keyed by case version, clearance and policy versions.
+
+    Any change to a case bumps its version, and a new policy set changes its
+    digests, so a stale entry is never served; only the clock is recomputed.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[Case, CaseAssessment]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[Case, CaseAssessment] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, value: tuple[Case, CaseAssessment]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_VIEWS = _ViewCache()
+
+
 def view_case(
     uow: UnitOfWork, case_id: str, clearance: Clearance, now: datetime
 ) -> tuple[Case, CaseAssessment]:
@@ -150,12 +183,23 @@ def view_case(
     confirmed); evidence items the viewer may not see are dropped before assessing, so
     nothing in the result, not even a posterior, depends on them.
     """
-    case = uow.cases.get(case_id)
-    if not clearance.may_see(case.marking):
+    version, marking = uow.cases.head(case_id)
+    if not clearance.may_see(marking):
         raise NotFound(f"no case {case_id!r}")
+    policies = active_policies(uow)
+    key = (case_id, version, clearance, id(policies))
+    hit = _VIEWS.get(key)
+    if hit is not None:
+        view, a = hit
+        deadline = a.thresholds.tier.decision_deadline_hours
+        return view, replace(a, clock=clock_status(view.milestones, deadline, now))
+    case = uow.cases.get(case_id)
     visible = [e for e in case.evidence if clearance.may_see(e.marking)]
     view = replace(case, evidence=visible, events=[])
-    return view, assess(view, active_policies(uow), now)
+    result = (view, assess(view, policies, now))
+    if view.version == version:
+        _VIEWS.put(key, result)
+    return result
 
 
 def record_review(

@@ -12,6 +12,7 @@ from typing import Protocol
 from watchfloor.domain.assessment import Policies
 from watchfloor.domain.audit import AuditEntry, AuditEvent
 from watchfloor.domain.case import Case
+from watchfloor.domain.markings import Marking
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class PolicyText:
 class CaseRepository(Protocol):
     def add(self, case: Case) -> None: ...
     def get(self, case_id: str) -> Case: ...
+    def head(self, case_id: str) -> tuple[int, Marking]:
+        """The case's version and marking, without loading it (NotFound if absent)."""
+        ...
 
 
 class AuditLog(Protocol):

@@ -25,7 +25,7 @@ from watchfloor.domain.assessment import Policies
 from watchfloor.domain.audit import GENESIS, AuditEntry, AuditEvent, seal
 from watchfloor.domain.case import Case
 from watchfloor.domain.errors import ConflictError, DomainError, NotFound
-from watchfloor.domain.markings import Clearance
+from watchfloor.domain.markings import Clearance, Marking
 from watchfloor.service.ports import PolicyText
 
 
@@ -77,6 +77,28 @@ class SqlCaseRepository:
         self.seen[case_id] = case
         self._stored_evidence[case_id] = {e.id for e in ev}
         return case
+
+    def head(self, case_id: str) -> tuple[int, Marking]:
+        if case_id in self.seen:
+            case = self.seen[case_id]
+            return case.version, case.marking
+        row = (
+            self.conn.execute(
+                select(
+                    cases.c.version,
+                    cases.c.classification,
+                    cases.c.tlp,
+                    cases.c.pap,
+                    cases.c.releasable_to,
+                    cases.c.originator,
+                ).where(cases.c.id == case_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no case {case_id!r}")
+        return int(row["version"]), m.marking_from(row)
 
     def summaries(self, clearance: Clearance | None = None) -> list[CaseSummary]:
         q = select(
