@@ -6,7 +6,6 @@ and each process builds its records once, on first use.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -134,9 +133,3 @@ def julian_split(moment: datetime) -> tuple[float, float]:
         moment.second + moment.microsecond * 1e-6,
     )
     return float(jd), float(fr)
-
-
-def seconds(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError(f"not a finite number of seconds: {value!r}")
-    return float(value)
