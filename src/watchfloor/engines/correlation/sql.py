@@ -176,42 +176,53 @@ WITH s0 AS NOT MATERIALIZED (
   FROM s2
 ), s4 AS NOT MATERIALIZED (
   SELECT *,
-    CASE WHEN e6.p <> '' THEN e6.p || printf('%x:%x',
+    CASE WHEN kind <> {_K.IPV6.value} THEN NULL
+      WHEN e6.p <> '' THEN e6.p || printf('%x:%x',
         try_cast(e6.a AS UTINYINT)::INT * 256 + try_cast(e6.b AS UTINYINT)::INT,
         try_cast(e6.c AS UTINYINT)::INT * 256 + try_cast(e6.d AS UTINYINT)::INT)
       ELSE y6 END AS x6,
     CASE WHEN host IS NOT NULL THEN {_ipv4_match("host")} END AS hm4,
-    CASE WHEN ends_with(host, '.') THEN host[:-2] ELSE host END AS host0,
+    CASE WHEN kind <> {_K.URL.value} THEN NULL
+         WHEN ends_with(host, '.') THEN host[:-2] ELSE host END AS host0,
   FROM s3
 ), s5 AS NOT MATERIALIZED (
   SELECT *,
-    {_ipv4_number("hm4")} AS ip4h,
-    CASE WHEN hm4.a = '' AND NOT contains(host, ':') AND {dom_ok.replace("{x}", "host0")}
+    CASE WHEN kind = {_K.URL.value} THEN {_ipv4_number("hm4")} END AS ip4h,
+    CASE WHEN kind = {_K.URL.value} AND hm4.a = '' AND NOT contains(host, ':')
+              AND {dom_ok.replace("{x}", "host0")}
          THEN host0 END AS hostdom,
-    CASE WHEN regexp_full_match(x6, '[0-9a-f:]+') THEN string_split(x6, '::') END AS p6
+    CASE WHEN kind = {_K.IPV6.value} AND regexp_full_match(x6, '[0-9a-f:]+')
+         THEN string_split(x6, '::') END AS p6
   FROM s4
 ), s6 AS NOT MATERIALIZED (
   SELECT *,
-    string_split(coalesce(dom, hostdom), '.') AS labels,
-    CASE WHEN p6[1] = '' THEN []::VARCHAR[] ELSE string_split(p6[1], ':') END AS h6,
-    CASE WHEN len(p6) < 2 OR p6[2] = '' THEN []::VARCHAR[] ELSE string_split(p6[2], ':') END AS t6
+    CASE WHEN kind IN ({_K.DOMAIN.value}, {_K.URL.value})
+         THEN string_split(coalesce(dom, hostdom), '.') END AS labels,
+    CASE WHEN p6 IS NULL THEN NULL WHEN p6[1] = '' THEN []::VARCHAR[]
+         ELSE string_split(p6[1], ':') END AS h6,
+    CASE WHEN p6 IS NULL THEN NULL WHEN len(p6) < 2 OR p6[2] = '' THEN []::VARCHAR[]
+         ELSE string_split(p6[2], ':') END AS t6
   FROM s5
 ), s7 AS NOT MATERIALIZED (
   SELECT *,
-    CASE WHEN len(p6) = 1 THEN h6
+    CASE WHEN p6 IS NULL THEN NULL
+         WHEN len(p6) = 1 THEN h6
          WHEN len(p6) = 2 AND len(h6) + len(t6) <= 7
            THEN h6 || list_transform(range(8 - len(h6) - len(t6)), lambda x: '0') || t6
     END AS g6
   FROM s6
 ), s8 AS NOT MATERIALIZED (
   SELECT *,
-    CASE WHEN len(g6) = 8 AND list_bool_and(list_transform(g6, lambda g: length(g) BETWEEN 1 AND 4))
+    CASE WHEN g6 IS NULL THEN NULL
+         WHEN len(g6) = 8 AND list_bool_and(list_transform(g6, lambda g: length(g) BETWEEN 1 AND 4))
          THEN list_transform(g6, lambda g: ('0x' || g)::UBIGINT) END AS n6
   FROM s7
 ), s9 AS NOT MATERIALIZED (
   SELECT *,
-    (n6[1] << 48) | (n6[2] << 32) | (n6[3] << 16) | n6[4] AS ip6_hi,
-    (n6[5] << 48) | (n6[6] << 32) | (n6[7] << 16) | n6[8] AS ip6_lo
+    CASE WHEN n6 IS NOT NULL THEN (n6[1] << 48) | (n6[2] << 32) | (n6[3] << 16) | n6[4]
+         END AS ip6_hi,
+    CASE WHEN n6 IS NOT NULL THEN (n6[5] << 48) | (n6[6] << 32) | (n6[7] << 16) | n6[8]
+         END AS ip6_lo
   FROM s8
 ), s10 AS NOT MATERIALIZED (
   SELECT *,
