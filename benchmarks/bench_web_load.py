@@ -187,6 +187,7 @@ def main() -> None:
         default=0.0,
         help="seconds a client waits after reading a page (0: closed loop, as fast as it can)",
     )
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = ap.parse_args()
     clients = max(1, min(args.clients, 200))
     duration = max(1.0, min(args.duration, 600.0))
@@ -202,6 +203,8 @@ def main() -> None:
             "serve",
             "--port",
             str(port),
+            "--workers",
+            str(args.workers),
         ],
         cwd=ROOT,
         env={**os.environ},
@@ -246,7 +249,7 @@ def main() -> None:
     backend = url.split(":", 1)[0]
     print(
         f"backend {backend}, {clients} clients, think {args.think:g} s, {elapsed:.0f} s, "
-        f"{CASES} cases, one uvicorn worker"
+        f"{CASES} cases, {args.workers} uvicorn worker(s)"
     )
     print(
         f"  requests: {len(pages) + len(writes)} measured "

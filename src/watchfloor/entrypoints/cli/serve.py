@@ -9,6 +9,7 @@ and one user per role is created with the documented demo password.
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -121,7 +122,13 @@ def seed_demo(app: App, scenario_path: Path | None = None) -> tuple[str | None, 
     is_flag=True,
     help="Load the bundled hybrid scenario and create one demo user per role first.",
 )
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (one per core is a good start).",
+)
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind HTTPS).")
 @click.pass_context
 @clean_errors
@@ -144,9 +151,22 @@ def serve(
             state = "created" if username in created else "exists"
             click.echo(f"  user {username:<9} {role.label:<18} ({state})")
         click.echo(f"Demo password for every demo user: {DEMO_PASSWORD}")
-    asgi = create_app(app, secure_cookies=secure_cookies)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"Watchfloor is serving at http://{shown}:{port}/ (database {app.url})")
     click.echo(f"API description: http://{shown}:{port}/openapi.json")
-    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", workers=workers)
-    uvicorn.Server(config).run()
+    if workers > 1:
+        # Worker processes import the app by name and rebuild it from the environment.
+        os.environ["WATCHFLOOR_DATABASE_URL"] = app.engine.url.render_as_string(hide_password=False)
+        os.environ["WATCHFLOOR_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+        app.engine.dispose()
+        uvicorn.run(
+            "watchfloor.entrypoints.web.asgi:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
+    asgi = create_app(app, secure_cookies=secure_cookies)
+    uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning")).run()

@@ -1,0 +1,21 @@
+"""An import-string entry for process-based servers (`watchfloor serve --workers N`).
+
+Each worker process builds its own composition root from the environment:
+`WATCHFLOOR_DATABASE_URL` and `WATCHFLOOR_SECURE_COOKIES` (set by `serve`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from watchfloor.bootstrap import bootstrap
+from watchfloor.entrypoints.web.app import create_app
+
+
+def app_factory() -> FastAPI:
+    """The ASGI app of one worker; the parent process has already migrated the schema."""
+    app = bootstrap(os.environ.get("WATCHFLOOR_DATABASE_URL"), migrate=False)
+    secure = os.environ.get("WATCHFLOOR_SECURE_COOKIES") == "1"
+    return create_app(app, secure_cookies=secure)
