@@ -7,9 +7,7 @@ case's tier allows, so lawyers work while the attribution is still running.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -144,36 +142,6 @@ def get_assessment(uow: UnitOfWork, case_id: str, now: datetime) -> tuple[Case, 
     return case, assess(case, active_policies(uow), now)
 
 
-class _ViewCache:
-    """Recent per-viewer views, keyed by case version, clearance and policy versions.
-
-    Any change to a case bumps its version, and a new policy set changes its
-    digests, so a stale entry is never served; only the clock is recomputed.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, tuple[Case, CaseAssessment]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> tuple[Case, CaseAssessment] | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
-
-    def put(self, key: Hashable, value: tuple[Case, CaseAssessment]) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-_VIEWS = _ViewCache()
-
-
 def view_case(
     uow: UnitOfWork, case_id: str, clearance: Clearance, now: datetime
 ) -> tuple[Case, CaseAssessment]:
@@ -188,7 +156,7 @@ def view_case(
         raise NotFound(f"no case {case_id!r}")
     policies = active_policies(uow)
     key = (case_id, version, clearance, id(policies))
-    hit = _VIEWS.get(key)
+    hit = uow.views.get(key)
     if hit is not None:
         view, a = hit
         deadline = a.thresholds.tier.decision_deadline_hours
@@ -198,7 +166,7 @@ def view_case(
     view = replace(case, evidence=visible, events=[])
     result = (view, assess(view, policies, now))
     if view.version == version:
-        _VIEWS.put(key, result)
+        uow.views.put(key, result)
     return result
 
 

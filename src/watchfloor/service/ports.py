@@ -13,6 +13,7 @@ from watchfloor.domain.assessment import Policies
 from watchfloor.domain.audit import AuditEntry, AuditEvent
 from watchfloor.domain.case import Case
 from watchfloor.domain.markings import Marking
+from watchfloor.service.viewcache import ViewCache
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class UnitOfWork(Protocol):
     def policies(self) -> PolicyStore: ...
     @property
     def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def views(self) -> ViewCache:
+        """Recent case views of this database (see `service.cases.view_case`)."""
+        ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event
 
 from watchfloor.adapters.db.repository import SqlAuditLog, SqlCaseRepository, SqlPolicyStore
+from watchfloor.service.viewcache import ViewCache
 
 
 def utcnow() -> datetime:
@@ -32,6 +34,9 @@ def serialise_sqlite_writers(engine: Engine) -> None:
     engine._wf_immediate = True  # type: ignore[attr-defined]
 
 
+_VIEW_CACHES: WeakKeyDictionary[Engine, ViewCache] = WeakKeyDictionary()
+
+
 class SqlUnitOfWork:
     cases: SqlCaseRepository
     audit: SqlAuditLog
@@ -45,6 +50,7 @@ class SqlUnitOfWork:
         self.clock = clock
         self.read_only = read_only
         serialise_sqlite_writers(engine)
+        self.views = _VIEW_CACHES.setdefault(engine, ViewCache())
 
     def __enter__(self) -> SqlUnitOfWork:
         self.conn = self.engine.connect()
