@@ -54,13 +54,15 @@ def active_policies(uow: UnitOfWork) -> Policies:
 def _refresh(uow: UnitOfWork, case: Case, by: str, now: datetime) -> CaseAssessment:
     policies = active_policies(uow)
     a = assess(case, policies, now)
+    before = len(case.events)
     advance_clock(case, a, now, by)
     rank = policies.thresholds.rank(a.thresholds.tier.id)
     reviewable = [
         o.id for o in policies.menu.options if policies.thresholds.rank(o.min_tier) <= rank
     ]
     case.open_reviews(reviewable, by, now)
-    return assess(case, policies, now) if case.events else a
+    # Milestones and review tasks change what the assessment shows; evidence does not move.
+    return assess(case, policies, now) if len(case.events) != before else a
 
 
 def _check_version(case: Case, expected_version: int | None) -> None:
