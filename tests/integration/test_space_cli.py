@@ -100,3 +100,74 @@ def test_manoeuvres_command_reports_both_kinds_of_finding(tmp_path: Path) -> Non
     assert kinds == {"manoeuvre", "proximity"}
     prox = [r for r in rows if r["finding"] == "proximity"]
     assert {(p["norad_a"], p["norad_b"]) for p in prox} == {("28358", "46113")}
+
+
+def _case_db(tmp_path: Path) -> str:
+    """A SQLite database with one case whose actors are sponsored by Russia and China."""
+    from datetime import UTC
+
+    from tests.conftest import FixedClock
+    from watchfloor.bootstrap import bootstrap
+    from watchfloor.domain.case import Incident
+    from watchfloor.domain.hypotheses import Actor, Hypothesis, HypothesisKind
+    from watchfloor.domain.markings import Marking
+    from watchfloor.service import cases
+
+    url = f"sqlite:///{tmp_path / 'cell.sqlite'}"
+    clock = FixedClock()
+    app = bootstrap(url, clock=clock)
+    t0 = datetime(2024, 11, 1, tzinfo=UTC)
+    with app.uow() as uow:
+        cases.open_case(
+            uow, "C-SAT", "Landsat 1 lost", Incident("Lost", "", t0, t0), Marking(), "t", clock()
+        )
+        cases.add_hypotheses(
+            uow,
+            "C-SAT",
+            [
+                Hypothesis("H-RU", HypothesisKind.ACTOR, "R did it", "R"),
+                Hypothesis("H-CN", HypothesisKind.ACTOR, "C did it", "C"),
+            ],
+            "t",
+            clock(),
+            actors=[Actor("R", "Unit R", sponsor="RUS"), Actor("C", "Unit C", sponsor="China")],
+        )
+    app.engine.dispose()
+    return url
+
+
+def test_screen_with_a_case_adds_the_approaches_as_evidence_once(tmp_path: Path) -> None:
+    url = _case_db(tmp_path)
+    args = [
+        "--db", url, "space", "screen", "--catalog", str(_slice(tmp_path)),
+        "--satcat", str(SPACE / "satcat_20260123.csv"), "--start", "2024-11-01T00:00Z",
+        "--hours", "1", "--threshold-km", "10", "--victim", "6126", "--workers", "1",
+        "--case", "C-SAT", "--grade", "B3", "--marking", "NC//REL TO NATO//TLP:AMBER",
+    ]  # fmt: skip
+    out = tmp_path / "events.csv"
+    first = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert "added ORB-CA-6126-7727-" in first.output
+    assert "(owner CIS)" in first.output
+    assert out.read_text().splitlines()[0].split(",")[:5] == [
+        "norad_a", "norad_b", "tca_utc", "miss_km", "rel_speed_km_s",
+    ]  # fmt: skip
+    second = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "again.csv")])
+    assert second.exit_code == 0, second.output
+    assert "0 finding(s) added to case C-SAT" in second.output
+    assert "skipped ORB-CA-6126-7727-" in second.output
+
+
+def test_screen_with_a_case_needs_a_victim_and_a_valid_grade(tmp_path: Path) -> None:
+    url = _case_db(tmp_path)
+    base = [
+        "--db", url, "space", "screen", "--catalog", str(_slice(tmp_path)),
+        "--start", "2024-11-01", "--hours", "1", "--threshold-km", "10",
+        "--out", str(tmp_path / "x.csv"), "--case", "C-SAT",
+    ]  # fmt: skip
+    no_victim = CliRunner().invoke(main, base)
+    assert no_victim.exit_code == 2 and "--victim" in no_victim.output
+    bad = CliRunner().invoke(main, [*base, "--victim", "6126", "--grade", "Z9"])
+    assert bad.exit_code == 2 and "Z9" in bad.output
+    missing = CliRunner().invoke(main, [*base[:-1], "C-NONE", "--victim", "6126"])
+    assert missing.exit_code == 1 and "C-NONE" in missing.output

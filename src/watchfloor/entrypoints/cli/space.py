@@ -8,29 +8,131 @@ Contract (stable):
 writes one row per close approach: norad_a, norad_b (norad_a < norad_b),
 tca_utc (ISO 8601, UTC), miss_km, rel_speed_km_s, then (with --satcat)
 owner_a, owner_b, and the names and a window-edge flag. Positions are SGP4's (TEME).
+
+With `--case CASE_ID` (and, for `screen`, `--victim`) the findings are also
+added to that case as evidence (`service.orbital.add_orbital_findings`), and
+what was added is printed on standard output; the CSV is written as without it.
 """
 
 from __future__ import annotations
 
 import csv
+import getpass
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from watchfloor.adapters.orbital import read_catalog, read_satcat, read_tle
+from watchfloor.domain.errors import DomainError
+from watchfloor.domain.grading import AdmiraltyGrade
+from watchfloor.domain.markings import Marking
+from watchfloor.engines.orbital import CloseApproach, Manoeuvre, ProximityOperation
 from watchfloor.engines.orbital.base import ProgressCallback, TimeWindow
 from watchfloor.engines.orbital.catalog import Catalog
 from watchfloor.engines.orbital.elements import RecordError, SatcatEntry
 from watchfloor.engines.orbital.manoeuvres import detect_manoeuvres, detect_proximity_operations
 from watchfloor.engines.orbital.propagation import ProcessPoolPropagator, SerialPropagator
 from watchfloor.engines.orbital.screening import screen_catalog, screen_victim
+from watchfloor.entrypoints.cli._common import app_from, clean_errors
 
 SCREEN_COLUMNS = ["norad_a", "norad_b", "tca_utc", "miss_km", "rel_speed_km_s"]
+#: The marking of orbital evidence unless `--marking` says otherwise (public catalog data).
+DEFAULT_MARKING = "NU//REL TO NATO//TLP:AMBER"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def case_options(fn: F) -> F:
+    """`--case`, `--grade`, `--marking`, `--by`: add the findings to a case as evidence."""
+    fn = click.option(
+        "--by", default=None, help="Who is recorded in the audit trail (default: cli:USER)."
+    )(fn)
+    fn = click.option(
+        "--marking",
+        "marking_text",
+        default=DEFAULT_MARKING,
+        show_default=True,
+        help="Marking of the evidence items, as for `watchfloor share`.",
+    )(fn)
+    fn = click.option(
+        "--grade",
+        "grade_text",
+        default="B2",
+        show_default=True,
+        help="Admiralty grading of the evidence items.",
+    )(fn)
+    return click.option(
+        "--case",
+        "case_id",
+        default=None,
+        help="Also add the findings to this case as evidence (printed on stdout).",
+    )(fn)
+
+
+class _CaseTarget:
+    """Where findings go: a case checked to exist before any work, with a grading and marking."""
+
+    def __init__(
+        self, ctx: click.Context, case_id: str, grade_text: str, marking_text: str, by: str | None
+    ) -> None:
+        from watchfloor.domain.tearline import parse_marking
+
+        try:
+            self.grade = AdmiraltyGrade.parse(grade_text)
+        except DomainError as e:
+            raise click.BadParameter(str(e), param_hint="--grade") from None
+        try:
+            self.marking: Marking = parse_marking(marking_text)
+        except (DomainError, ValueError) as e:
+            raise click.BadParameter(str(e), param_hint="--marking") from None
+        self.case_id = case_id
+        self.by = by or _cli_user()
+        self.app = app_from(ctx)
+        with self.app.uow(read_only=True) as uow:
+            uow.cases.head(case_id)  # NotFound now, not after minutes of screening
+
+    def add(
+        self,
+        findings: Sequence[CloseApproach | Manoeuvre | ProximityOperation],
+        source: str,
+        victim: int | None = None,
+    ) -> None:
+        from watchfloor.service.orbital import add_orbital_findings
+
+        with self.app.uow() as uow:
+            result = add_orbital_findings(
+                uow,
+                self.case_id,
+                findings,
+                source=source,
+                grade=self.grade,
+                marking=self.marking,
+                by=self.by,
+                now=self.app.clock(),
+                victim=victim,
+            )
+        for item in result.added:
+            owners = item.attributes.get("owners_linked")
+            linked = ", ".join(str(o) for o in owners) if isinstance(owners, list) else ""
+            click.echo(f"added {item.id}: {item.title} (owner {linked or 'unknown'})")
+        for item_id in result.skipped:
+            click.echo(f"skipped {item_id}: already in the case")
+        click.echo(
+            f"{len(result.added)} finding(s) added to case {self.case_id} as evidence "
+            f"({self.grade.code}, {self.marking.banner()}), {len(result.skipped)} already there"
+        )
+
+
+def _cli_user() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 @click.group()
@@ -124,7 +226,11 @@ def _progress(label: str) -> Iterator[ProgressCallback]:
 @click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Processes (default: all cores)."
 )
+@case_options
+@click.pass_context
+@clean_errors
 def screen(
+    ctx: click.Context,
     catalog_path: Path,
     satcat_path: Path | None,
     start_text: str,
@@ -133,9 +239,22 @@ def screen(
     victim: int | None,
     out_path: Path,
     workers: int | None,
+    case_id: str | None,
+    grade_text: str,
+    marking_text: str,
+    by: str | None,
 ) -> None:
-    """Find close approaches in a time window and write them as CSV."""
+    """Find close approaches in a time window and write them as CSV.
+
+    With --case (which needs --victim), also add them to the case as evidence
+    pointing at the owner of each object that came near the victim.
+    """
     window = TimeWindow(_start(start_text), hours * 3600.0)
+    target = None
+    if case_id is not None:
+        if victim is None:
+            raise click.UsageError("--case needs --victim: the evidence is about what came near it")
+        target = _CaseTarget(ctx, case_id, grade_text, marking_text, by)
     loaded = read_catalog(catalog_path)
     _report(loaded.errors)
     if not loaded.items:
@@ -195,6 +314,11 @@ def screen(
         f"({result.propagations_per_s / 1e6:.2f} M SGP4 propagations/s) -> {out_path}",
         err=True,
     )
+    if target is not None:
+        source = f"public catalog {catalog_path.name}" + (
+            f" with SATCAT {satcat_path.name}" if satcat_path is not None else ""
+        )
+        target.add(result.approaches, f"{source}, SGP4 screening", victim=victim)
 
 
 @space.command()
@@ -225,12 +349,27 @@ def screen(
     show_default=True,
     help="Proximity distance.",
 )
+@case_options
+@click.pass_context
+@clean_errors
 def manoeuvres(
-    history_path: Path, satcat_path: Path | None, out_path: Path, near_km: float
+    ctx: click.Context,
+    history_path: Path,
+    satcat_path: Path | None,
+    out_path: Path,
+    near_km: float,
+    case_id: str | None,
+    grade_text: str,
+    marking_text: str,
+    by: str | None,
 ) -> None:
-    """Detect manoeuvres and proximity operations in element-set histories."""
+    """Detect manoeuvres and proximity operations in element-set histories.
+
+    With --case, also add every finding to the case as evidence.
+    """
     from watchfloor.engines.orbital.manoeuvres import ProximitySettings
 
+    target = _CaseTarget(ctx, case_id, grade_text, marking_text, by) if case_id else None
     loaded = read_tle(history_path)
     _report(loaded.errors)
     satcat = _satcat(satcat_path)
@@ -307,3 +446,8 @@ def manoeuvres(
         f"({sum(p.kind == 'rendezvous' for p in prox)} rendezvous) -> {out_path}",
         err=True,
     )
+    if target is not None:
+        source = f"element-set history {history_path.name}" + (
+            f" with SATCAT {satcat_path.name}" if satcat_path is not None else ""
+        )
+        target.add([*found, *prox], f"{source}, manoeuvre and proximity detection")
