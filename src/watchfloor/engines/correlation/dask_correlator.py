@@ -29,7 +29,7 @@ from watchfloor.engines.correlation.base import (
     Progress,
 )
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
-from watchfloor.engines.correlation.kernel import connect, correlate_batches
+from watchfloor.engines.correlation.kernel import connect, correlate_batches, correlate_parquet
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
 
@@ -85,6 +85,13 @@ def _run_partition(
     rejects: list[RejectedRow] = []
     count = 0
     try:
+        if log.format == "parquet":
+            for matches, kept, n in correlate_parquet(con, plan, log, on_rows):
+                if matches.num_rows:
+                    batches.append(matches)
+                rejects.extend(kept[: max(0, 1000 - len(rejects))])
+                count += n
+            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows
         stream = reader(log, reader_rejects.append)
         first = next(stream, None)
         if first is not None:

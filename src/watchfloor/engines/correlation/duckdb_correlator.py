@@ -16,7 +16,12 @@ from watchfloor.engines.correlation.base import (
     Progress,
 )
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
-from watchfloor.engines.correlation.kernel import connect, correlate_batches
+from watchfloor.engines.correlation.kernel import (
+    connect,
+    correlate_batches,
+    correlate_parquet,
+    parquet_row_ranges,
+)
 from watchfloor.engines.correlation.model import RejectedRow
 
 __all__ = ["DuckDBCorrelator"]
@@ -38,12 +43,10 @@ class DuckDBCorrelator(IndicatorCorrelator):
         *,
         threads: int | None = None,
         memory_limit: str | None = None,
-        total_rows: dict[str, int] | None = None,
     ) -> None:
         self._reader = reader
         self._threads = threads
         self._memory_limit = memory_limit
-        self._total_rows = total_rows or {}
 
     def _correlate(
         self,
@@ -54,7 +57,9 @@ class DuckDBCorrelator(IndicatorCorrelator):
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
         con = connect(indicators.keys, self._threads, self._memory_limit)
         batches: list[pa.RecordBatch] = []
-        total = sum(self._total_rows.get(log.path, 0) for log in logs) or None
+        known = [log for log in logs if log.format == "parquet"]
+        parquet_rows = sum(b - a for log in known for a, b in parquet_row_ranges(log))
+        total = (parquet_rows or None) if len(known) == len(logs) else None
         read = 0
 
         def on_rows(n: int) -> None:
@@ -65,6 +70,15 @@ class DuckDBCorrelator(IndicatorCorrelator):
 
         try:
             for log in logs:
+                if log.format == "parquet":
+                    for matches, rejects, count in correlate_parquet(
+                        con, indicators.plan, log, on_rows
+                    ):
+                        if matches.num_rows:
+                            batches.append(matches)
+                        if count:
+                            result.add_rejects(rejects, count)
+                    continue
                 reader_rejects: list[RejectedRow] = []
                 stream = self._reader(log, reader_rejects.append)
                 first = next(stream, None)

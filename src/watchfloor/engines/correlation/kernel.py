@@ -1,7 +1,9 @@
-"""Running the correlation query over a stream of record batches.
+"""Running the correlation query over a log.
 
-Both engines call :func:`correlate_batches`: the DuckDB engine on this
-machine, the Dask engine inside each task. One kernel, so one set of results.
+Both engines call these: the DuckDB engine on this machine, the Dask engine
+inside each task. One kernel, so one set of results. Parquet is read by
+DuckDB's own reader (:func:`correlate_parquet`); other formats arrive as Arrow
+record batches from an observable reader (:func:`correlate_batches`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,21 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from watchfloor.engines.correlation.base import MATCH_SCHEMA
+from watchfloor.engines.correlation.base import MATCH_SCHEMA, ObservableLog
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.sql import correlation_query
 
-__all__ = ["INPUT_SCHEMA", "connect", "correlate_batches"]
+__all__ = [
+    "CHUNK_ROWS",
+    "INPUT_SCHEMA",
+    "connect",
+    "correlate_batches",
+    "correlate_parquet",
+    "parquet_row_ranges",
+]
 
 #: What readers hand the kernel (``ts`` may also be a timestamp or a number).
 INPUT_SCHEMA = pa.schema(
@@ -34,6 +44,9 @@ def connect(
     """An in-process DuckDB with the indicator key table loaded as ``ind_keys``."""
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    # Matches are sorted at the end; letting DuckDB emit them out of order keeps it
+    # from buffering finished chunks (memory then grows with the input).
+    con.execute("SET preserve_insertion_order = false")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit is not None:
@@ -56,6 +69,22 @@ def _ts_expr(t: pa.DataType) -> str:
     return "try_cast(ts::VARCHAR AS TIMESTAMPTZ)"
 
 
+Item = tuple[pa.RecordBatch, list[RejectedRow], int]
+
+#: Rows per query: DuckDB keeps the Arrow batches of a registered stream alive
+#: until its query ends, so a stream is fed in chunks to bound memory.
+CHUNK_ROWS = 1 << 20
+
+
+def _run(con: duckdb.DuckDBPyConnection, query: str, file: str) -> Iterator[Item]:
+    result = con.sql(query).to_arrow_reader(_OUTPUT_BATCH)
+    try:
+        for out in result:
+            yield _split(out, file)
+    finally:
+        result.close()
+
+
 def correlate_batches(
     con: duckdb.DuckDBPyConnection,
     plan: KeyPlan,
@@ -63,33 +92,79 @@ def correlate_batches(
     schema: pa.Schema,
     file: str,
     on_rows: Callable[[int], None] | None = None,
-) -> Iterator[tuple[pa.RecordBatch, list[RejectedRow], int]]:
-    """Stream ``batches`` through the kernel.
+) -> Iterator[Item]:
+    """Stream ``batches`` through the kernel, about :data:`CHUNK_ROWS` rows a query.
 
-    Yields (match batch of :data:`MATCH_SCHEMA`, rejected rows, rejected count)
-    as DuckDB produces them. ``on_rows`` is called with the size of each input
-    batch as DuckDB pulls it (for progress).
+    Yields (match batch of :data:`MATCH_SCHEMA`, rejected rows kept, rejected
+    count). ``on_rows`` is called with the number of rows of each chunk done.
     """
+    ts_expr = _ts_expr(schema.field("ts").type)
+    chunk: list[pa.RecordBatch] = []
+    rows = 0
 
-    def counted() -> Iterator[pa.RecordBatch]:
-        for b in batches:
-            if on_rows is not None:
-                on_rows(b.num_rows)
-            yield b
-
-    reader = pa.RecordBatchReader.from_batches(schema, counted())
-    view = f"obs_in_{id(reader)}"
-    con.register(view, reader)
-    try:
-        query = correlation_query(view, plan, _ts_expr(schema.field("ts").type))
-        result = con.sql(query).to_arrow_reader(_OUTPUT_BATCH)
+    def flush() -> Iterator[Item]:
+        reader = pa.RecordBatchReader.from_batches(schema, iter(chunk))
+        view = f"obs_in_{id(reader)}"
+        con.register(view, reader)
         try:
-            for out in result:
-                yield _split(out, file)
+            yield from _run(con, correlation_query(view, plan, ts_expr), file)
         finally:
-            result.close()
-    finally:
-        con.unregister(view)
+            con.unregister(view)
+        if on_rows is not None:
+            on_rows(rows)
+
+    for b in batches:
+        chunk.append(b)
+        rows += b.num_rows
+        if rows >= CHUNK_ROWS:
+            yield from flush()
+            chunk, rows = [], 0
+    if chunk:
+        yield from flush()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parquet_row_ranges(log: ObservableLog) -> list[tuple[int, int]]:
+    """Runs of whole row groups of about :data:`CHUNK_ROWS` rows, as [start, stop)."""
+    meta = pq.ParquetFile(log.path).metadata
+    starts = [0]
+    for i in range(meta.num_row_groups):
+        starts.append(starts[-1] + meta.row_group(i).num_rows)
+    groups = log.row_groups if log.row_groups is not None else range(meta.num_row_groups)
+    ranges: list[tuple[int, int]] = []
+    for g in groups:
+        a, b = starts[g], starts[g + 1]
+        if ranges and ranges[-1][1] == a and ranges[-1][1] - ranges[-1][0] < CHUNK_ROWS:
+            ranges[-1] = (ranges[-1][0], b)
+        else:
+            ranges.append((a, b))
+    return ranges
+
+
+def correlate_parquet(
+    con: duckdb.DuckDBPyConnection,
+    plan: KeyPlan,
+    log: ObservableLog,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[Item]:
+    """A Parquet log read by DuckDB itself (parallel, row groups pruned by range),
+    one query per run of row groups. Row numbers are 0-based row indices."""
+    ts_type = pq.read_schema(log.path).field(log.ts_column).type
+    path = log.path.replace("'", "''")
+    typ = f"{_ident(log.type_column)}::VARCHAR" if log.type_column else "NULL::VARCHAR"
+    for a, b in parquet_row_ranges(log):
+        source = (
+            f"(SELECT file_row_number AS row_no, {_ident(log.ts_column)} AS ts, "
+            f"{_ident(log.value_column)}::VARCHAR AS value, {typ} AS type "
+            f"FROM read_parquet('{path}', file_row_number = true) "
+            f"WHERE file_row_number >= {a} AND file_row_number < {b})"
+        )
+        yield from _run(con, correlation_query(source, plan, _ts_expr(ts_type)), log.path)
+        if on_rows is not None:
+            on_rows(b - a)
 
 
 def _split(out: pa.RecordBatch, file: str) -> tuple[pa.RecordBatch, list[RejectedRow], int]:

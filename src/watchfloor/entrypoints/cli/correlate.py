@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -22,7 +21,6 @@ from watchfloor.adapters.indicators import (
 from watchfloor.adapters.observables import (
     ObservableLogError,
     detect_log,
-    parquet_row_count,
     read_observables,
 )
 from watchfloor.engines.correlation import (
@@ -102,12 +100,10 @@ def _load(paths: tuple[str, ...]) -> list[IndicatorImport]:
 
 @contextmanager
 def _engine(
-    name: str, scheduler: str | None, threads: int | None, memory_limit: str | None, totals: Any
+    name: str, scheduler: str | None, threads: int | None, memory_limit: str | None
 ) -> Iterator[IndicatorCorrelator]:
     if name == "duckdb":
-        yield DuckDBCorrelator(
-            read_observables, threads=threads, memory_limit=memory_limit, total_rows=totals
-        )
+        yield DuckDBCorrelator(read_observables, threads=threads, memory_limit=memory_limit)
         return
     if scheduler is not None:
         yield DaskCorrelator(read_observables, scheduler_address=scheduler)
@@ -220,9 +216,8 @@ def correlate(
     except ObservableLogError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from exc
-    totals = {log.path: parquet_row_count(log) for log in logs if log.format == "parquet"}
     bar = _Progress(sys.stderr.isatty() if progress is None else progress)
-    with _engine(engine, dask_scheduler, threads, memory_limit, totals) as correlator:
+    with _engine(engine, dask_scheduler, threads, memory_limit) as correlator:
         result = correlator.correlate(indicators, logs, progress=bar)
     bar.finish(result.rows_read)
     written = _write_matches(result, Path(out))
