@@ -27,6 +27,7 @@ from watchfloor.engines.orbital.hermite import (
     hull_may_reach,
     restrict,
     screen_pieces,
+    taylor_of_states,
 )
 from watchfloor.engines.orbital.propagation import propagate_states, sample_times
 from watchfloor.engines.orbital.refine import Approach, norm, refine_pieces
@@ -91,18 +92,25 @@ class VictimKernel:
         ok = _valid_rows(states.error, rows, result)
         if not ok[-1] or rows.size < 2:
             return result
-        p, v = states.position_km, states.velocity_km_s
-        dt = np.diff(t)
-        coeffs = hermite_coefficients(p[:, :-1], v[:, :-1], p[:, 1:], v[:, 1:], dt[None, :])
         keep = np.flatnonzero(ok[:-1])
-        rel = coeffs[keep] - coeffs[-1][None]  # (n, K, 4, 3)
-        n, k = rel.shape[0], rel.shape[1]
+        p, v = states.position_km, states.velocity_km_s
+        dp = p[keep] - p[-1][None]  # relative states (n, K, 3)
+        dv = v[keep] - v[-1][None]
+        dt = np.diff(t)
         limit = self.threshold_km + self.error_km[rows[keep]] + self.error_km[self.victim_row]
-        limits = np.repeat(limit, k)
-        which, u0, u1 = screen_pieces(
-            rel.reshape(n * k, 4, 3), limits, self.piece_s / self.sample_step_s
+        # Cheap Taylor bound on every sample interval of every object; the
+        # hull tests and halving then run only on the few intervals left.
+        may = taylor_of_states(dp[:, :-1], dv[:, :-1], dp[:, 1:], dv[:, 1:], dt[None, :])
+        obj, interval = np.nonzero(may <= limit[:, None])
+        rel = hermite_coefficients(
+            dp[obj, interval],
+            dv[obj, interval],
+            dp[obj, interval + 1],
+            dv[obj, interval + 1],
+            dt[interval],
         )
-        obj, interval = which // k, which % k
+        which, u0, u1 = screen_pieces(rel, limit[obj], self.piece_s / self.sample_step_s)
+        obj, interval = obj[which], interval[which]
         start = t[interval]
         lo = start + u0 * dt[interval]
         hi = start + u1 * dt[interval]
