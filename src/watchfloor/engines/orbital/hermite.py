@@ -68,6 +68,12 @@ def derivative(coeffs: FloatArray, u: float | FloatArray) -> FloatArray:
     return coeffs[..., 1, :] + w * (2.0 * coeffs[..., 2, :] + 3.0 * w * coeffs[..., 3, :])
 
 
+def second_derivative(coeffs: FloatArray, u: float | FloatArray) -> FloatArray:
+    """d2p/du2 at u (linear in u)."""
+    w = np.asarray(u, dtype=np.float64)[..., None]
+    return 2.0 * coeffs[..., 2, :] + 6.0 * w * coeffs[..., 3, :]
+
+
 def bezier_points(coeffs: FloatArray) -> FloatArray:
     """The four Bezier control points (..., 4, 3) of a cubic piece over [0, 1]."""
     out = np.empty_like(coeffs)

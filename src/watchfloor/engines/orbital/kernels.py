@@ -24,9 +24,10 @@ from watchfloor.engines.orbital.hermite import (
     derivative,
     evaluate,
     hermite_coefficients,
-    hull_may_reach,
     restrict,
     screen_pieces,
+    second_derivative,
+    taylor_distance_km,
     taylor_of_states,
 )
 from watchfloor.engines.orbital.propagation import propagate_states, sample_times
@@ -155,34 +156,40 @@ class CatalogKernel:
             coeffs = hermite_coefficients(p[:, i], v[:, i], p[:, i + 1], v[:, i + 1], step)
             m = max(1, math.ceil(step / self.piece_s - 1e-9))
             for j in range(m):
-                piece = restrict(coeffs, j / m, (j + 1) / m)
+                u0, u1 = j / m, (j + 1) / m
                 half = 0.5 * step / m
-                mid = evaluate(piece, 0.5)
-                vel = derivative(piece, 0.5) / (step / m)
+                mid = evaluate(coeffs, 0.5 * (u0 + u1))
+                slope = derivative(coeffs, 0.5 * (u0 + u1)) / m  # per unit of the piece
+                vel = slope / (step / m)
                 r2 = np.einsum("ij,ij->i", mid, mid)
                 speed = np.sqrt(np.einsum("ij,ij->i", vel, vel)) + MU_KM3_S2 / r2 * half + 0.01
+                # |p''| over the piece (per unit of the piece squared): linear in u, so an end.
+                at0, at1 = second_derivative(coeffs, u0), second_derivative(coeffs, u1)
+                curvature = np.sqrt(
+                    np.maximum(np.einsum("ij,ij->i", at0, at0), np.einsum("ij,ij->i", at1, at1))
+                ) / (m * m)
                 a, b = _tree_pairs(mid, speed, half, d + 2.0 * eps_max)
                 if a.size == 0:
                     continue
-                # Classic apogee/perigee filter, then the per-pair radius.
+                # Classic apogee/perigee filter, then the Taylor bound of the relative cubic
+                # (|q''| <= |p_a''| + |p_b''|), then the hull tests.
                 shells = np.maximum(low[a], low[b]) - np.minimum(high[a], high[b]) <= d
                 a, b = a[shells], b[shells]
-                gap = mid[a] - mid[b]
-                reach = d + eps[a] + eps[b] + (speed[a] + speed[b]) * half
-                near = np.einsum("ij,ij->i", gap, gap) <= reach * reach
-                a, b = a[near], b[near]
-                if a.size == 0:
-                    continue
-                close = hull_may_reach(piece[a] - piece[b], d + eps[a] + eps[b])
-                a, b = a[close], b[close]
-                if a.size == 0:
-                    continue
-                # Halve what is left down to `refine_s` pieces before refining on SGP4.
-                which, u0, u1 = screen_pieces(
-                    piece[a] - piece[b], d + eps[a] + eps[b], self.refine_s * m / step
+                limit = d + eps[a] + eps[b]
+                near = (
+                    taylor_distance_km(
+                        mid[a] - mid[b], slope[a] - slope[b], curvature[a] + curvature[b]
+                    )
+                    <= limit
                 )
-                lo = float(t[i]) + (j + u0) * step / m
-                hi = float(t[i]) + (j + u1) * step / m
+                a, b, limit = a[near], b[near], limit[near]
+                if a.size == 0:
+                    continue
+                piece = restrict(coeffs[a] - coeffs[b], u0, u1)
+                # Halve what is left down to `refine_s` pieces before refining on SGP4.
+                which, w0, w1 = screen_pieces(piece, limit, self.refine_s * m / step)
+                lo = float(t[i]) + (j + w0) * step / m
+                hi = float(t[i]) + (j + w1) * step / m
                 found.extend(
                     zip(
                         rows[a[which]].tolist(),

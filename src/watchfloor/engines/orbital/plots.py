@@ -51,12 +51,14 @@ def close_approach_timeline_svg(
     end: datetime,
     *,
     threshold_km: float | None = None,
+    victim: int | None = None,
     width: int = 720,
     height: int = 280,
 ) -> str:
     """Each approach as a dot at its time of closest approach, miss distance upwards.
 
-    Dots are coloured by the other object's owner when owners are known.
+    Dots are coloured by the other object's owner when owners are known: the
+    object that is not `victim`, else `norad_b`.
     """
     if end <= start:
         raise ValueError("the timeline must end after it starts")
@@ -92,19 +94,25 @@ def close_approach_timeline_svg(
         'text-anchor="middle">miss distance (km)</text>'
     )
     palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
-    owners = sorted({a.owner_b or "?" for a in approaches})
+
+    def other_owner(a: CloseApproach) -> str:
+        return (a.owner_a if victim == a.norad_b else a.owner_b) or "?"
+
+    owners = sorted({other_owner(a) for a in approaches})
     colour = {o: palette[k % len(palette)] for k, o in enumerate(owners)}
     for a in approaches:
         if not (start <= a.tca <= end):
             continue
+        owner = other_owner(a)
         label = (
-            f"{a.norad_a} {a.name_a} / {a.norad_b} {a.name_b} ({a.owner_b or 'owner unknown'}): "
+            f"{a.norad_a} {a.name_a} / {a.norad_b} {a.name_b} "
+            f"({'owner unknown' if owner == '?' else owner}): "
             f"{a.miss_km:.3f} km at {a.tca.isoformat(timespec='seconds')}, "
             f"{a.rel_speed_km_s:.2f} km/s"
         )
         body.append(
             f'<circle cx="{x(a.tca):.1f}" cy="{y(a.miss_km):.1f}" r="4" '
-            f'fill="{colour[a.owner_b or "?"]}" fill-opacity="0.8"><title>{escape(label)}</title>'
+            f'fill="{colour[owner]}" fill-opacity="0.8"><title>{escape(label)}</title>'
             "</circle>"
         )
     for k, owner in enumerate(owners[:7]):
