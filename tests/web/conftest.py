@@ -111,13 +111,17 @@ class Cell:
     clock: FixedClock
     tokens: dict[Role, str] = field(default_factory=dict)
     clients: list[TestClient] = field(default_factory=list)
+    space: Any = None  # a web.space.SpaceCatalog for the space page, or None
+
+    def asgi(self) -> Any:
+        return create_app(self.app, space=self.space)
 
     def username(self, role: Role) -> str:
         return role.code.replace("_", "-")
 
     def api(self, role: Role | None) -> TestClient:
         """A client authenticated by the role's API token (None: no credentials)."""
-        c = TestClient(create_app(self.app), raise_server_exceptions=False)
+        c = TestClient(self.asgi(), raise_server_exceptions=False)
         self.clients.append(c)
         if role is not None:
             c.headers["Authorization"] = f"Bearer {self.tokens[role]}"
@@ -125,7 +129,7 @@ class Cell:
 
     def browser(self, role: Role) -> TestClient:
         """A client signed in through the sign-in form, as a browser would be."""
-        c = TestClient(create_app(self.app), raise_server_exceptions=False)
+        c = TestClient(self.asgi(), raise_server_exceptions=False)
         self.clients.append(c)
         page = c.get("/login")
         nonce = csrf_of(page.text)

@@ -130,16 +130,47 @@ def seed_demo(app: App, scenario_path: Path | None = None) -> tuple[str | None, 
     help="Worker processes (one per core is a good start).",
 )
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind HTTPS).")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    envvar="WATCHFLOOR_CATALOG",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TLE or OMM file the space page screens against (env WATCHFLOOR_CATALOG).",
+)
+@click.option(
+    "--satcat",
+    "satcat_path",
+    envvar="WATCHFLOOR_SATCAT",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="SATCAT CSV for owners on the space page (env WATCHFLOOR_SATCAT).",
+)
 @click.pass_context
 @clean_errors
 def serve(
-    ctx: click.Context, host: str, port: int, demo: bool, workers: int, secure_cookies: bool
+    ctx: click.Context,
+    host: str,
+    port: int,
+    demo: bool,
+    workers: int,
+    secure_cookies: bool,
+    catalog_path: Path | None,
+    satcat_path: Path | None,
 ) -> None:
     """Run the web service: JSON API (OpenAPI at /openapi.json) and pages."""
     import uvicorn
 
     from watchfloor.entrypoints.web.app import create_app
+    from watchfloor.entrypoints.web.space import SpaceCatalog
 
+    if satcat_path is not None and catalog_path is None:
+        raise click.UsageError("--satcat needs --catalog")
+    space = None
+    if catalog_path is not None:
+        space = SpaceCatalog.from_files(catalog_path, satcat_path)
+        click.echo(
+            f"Space page: {len(space.catalog)} objects from {space.label}"
+            + (f" ({space.bad_records} bad records skipped)" if space.bad_records else "")
+        )
     app = app_from(ctx)
     if demo:
         opened, created = seed_demo(app)
@@ -158,6 +189,9 @@ def serve(
         # Worker processes import the app by name and rebuild it from the environment.
         os.environ["WATCHFLOOR_DATABASE_URL"] = app.engine.url.render_as_string(hide_password=False)
         os.environ["WATCHFLOOR_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+        for name, path in (("CATALOG", catalog_path), ("SATCAT", satcat_path)):
+            if path is not None:
+                os.environ[f"WATCHFLOOR_{name}"] = str(path.resolve())
         app.engine.dispose()
         uvicorn.run(
             "watchfloor.entrypoints.web.asgi:app_factory",
@@ -168,5 +202,5 @@ def serve(
             log_level="warning",
         )
         return
-    asgi = create_app(app, secure_cookies=secure_cookies)
+    asgi = create_app(app, secure_cookies=secure_cookies, space=space)
     uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning")).run()

@@ -7,6 +7,7 @@ say) adds its router there and uses `auth.current_user` for its principal.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
@@ -21,6 +22,9 @@ from watchfloor.domain.errors import ConflictError, DomainError, NotFound, Permi
 from watchfloor.entrypoints.web.auth import Forbidden, NotSignedIn, users_uow
 from watchfloor.service import users as user_service
 
+if TYPE_CHECKING:
+    from watchfloor.entrypoints.web.space import SpaceCatalog
+
 STATIC = Path(__file__).parent / "static"
 
 
@@ -28,8 +32,9 @@ def routers() -> list[APIRouter]:
     """Every router the service mounts, in order (pages last: they own `/`)."""
     from watchfloor.entrypoints.web.api import router as api
     from watchfloor.entrypoints.web.pages import router as pages
+    from watchfloor.entrypoints.web.space import router as space
 
-    return [api, pages]
+    return [api, space, pages]
 
 
 def _wants_json(request: Request) -> bool:
@@ -93,8 +98,11 @@ def _install_handlers(api: FastAPI) -> None:
         return _error(request, exc.status_code, str(exc.detail))
 
 
-def create_app(app: App, *, secure_cookies: bool = False) -> FastAPI:
-    """The ASGI app for one composition root. `secure_cookies` for HTTPS deployments."""
+def create_app(
+    app: App, *, secure_cookies: bool = False, space: SpaceCatalog | None = None
+) -> FastAPI:
+    """The ASGI app for one composition root. `secure_cookies` for HTTPS deployments;
+    `space` the orbital catalog the space page screens against (none: the page says so)."""
     api = FastAPI(
         title="Watchfloor",
         version=__version__,
@@ -109,6 +117,7 @@ def create_app(app: App, *, secure_cookies: bool = False) -> FastAPI:
     )
     api.state.watchfloor = app
     api.state.secure_cookies = secure_cookies
+    api.state.space = space
     with users_uow(app) as uow:
         api.state.secret_key = user_service.secret_key(uow)
     _install_handlers(api)

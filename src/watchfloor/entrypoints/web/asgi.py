@@ -1,12 +1,14 @@
 """An import-string entry for process-based servers (`watchfloor serve --workers N`).
 
 Each worker process builds its own composition root from the environment:
-`WATCHFLOOR_DATABASE_URL` and `WATCHFLOOR_SECURE_COOKIES` (set by `serve`).
+`WATCHFLOOR_DATABASE_URL` and `WATCHFLOOR_SECURE_COOKIES` (set by `serve`), and
+`WATCHFLOOR_CATALOG` / `WATCHFLOOR_SATCAT` for the space page (each worker loads them).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -18,4 +20,12 @@ def app_factory() -> FastAPI:
     """The ASGI app of one worker; the parent process has already migrated the schema."""
     app = bootstrap(os.environ.get("WATCHFLOOR_DATABASE_URL"), migrate=False)
     secure = os.environ.get("WATCHFLOOR_SECURE_COOKIES") == "1"
-    return create_app(app, secure_cookies=secure)
+    space = None
+    if os.environ.get("WATCHFLOOR_CATALOG"):
+        from watchfloor.entrypoints.web.space import SpaceCatalog
+
+        satcat = os.environ.get("WATCHFLOOR_SATCAT")
+        space = SpaceCatalog.from_files(
+            Path(os.environ["WATCHFLOOR_CATALOG"]), Path(satcat) if satcat else None
+        )
+    return create_app(app, secure_cookies=secure, space=space)

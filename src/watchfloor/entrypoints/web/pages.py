@@ -56,6 +56,7 @@ DONE = {
     "hypothesis": "Hypothesis added.",
     "review": "Legal review recorded.",
     "decision": "Decision recorded.",
+    "orbital": "Close approaches added as evidence (any already in the case were skipped).",
 }
 
 
