@@ -11,6 +11,7 @@ from distributed import Client, LocalCluster
 from tests.unit.correlation.helpers import write_log
 
 from watchfloor.adapters.observables import detect_log, read_observables
+from watchfloor.adapters.observables import reader as observables_reader
 from watchfloor.engines.correlation import (
     ActorRef,
     DaskCorrelator,
@@ -18,6 +19,7 @@ from watchfloor.engines.correlation import (
     Indicator,
     IndicatorCorrelator,
     IndicatorSet,
+    kernel,
 )
 from watchfloor.engines.correlation import ObservableKind as K
 
@@ -139,3 +141,19 @@ def test_engines_agree_on_a_multi_partition_log(tmp_path: Path, dask_client: Cli
     assert local.sorted_table().equals(spread.sorted_table())
     assert local.rejected_count == spread.rejected_count > 0
     assert local.rows_read == spread.rows_read == len(rows) + 100
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_small_chunks_give_the_same_matches_and_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    log = detect_log(write_log(tmp_path / f"obs{suffix}", ROWS * 3))
+    indicators = IndicatorSet.build(INDICATORS)
+    whole = DuckDBCorrelator(read_observables).correlate(indicators, [log])
+    monkeypatch.setattr(kernel, "CHUNK_ROWS", 5)  # many queries, each a few rows
+    monkeypatch.setattr(observables_reader, "_BATCH", 3)  # JSON lines: batches of 3
+    chunked = DuckDBCorrelator(read_observables).correlate(indicators, [log])
+    assert chunked.sorted_table().equals(whole.sorted_table())
+    assert len(whole) == 3 * len(EXPECTED)
+    assert sorted(r.row for r in chunked.rejected) == sorted(r.row for r in whole.rejected)
+    assert chunked.rows_read == whole.rows_read == 3 * len(ROWS)
