@@ -124,13 +124,47 @@ def refine_pieces(
     skipped: dict[int, str] = {}
     cache: dict[tuple[int, int, float], tuple[float, Vec, Vec]] = {}
     clocks: dict[tuple[int, int], PairClock] = {}
-    counts: dict[tuple[int, int], list[float]] = {}
+    runs: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for a, b, lo, hi in pieces:
-        counts.setdefault((a, b), []).extend((lo, hi))
-    for (a, b), bounds in counts.items():
-        if len(bounds) >= 2 * _VECTOR_FROM_PIECES:  # long runs: docked or co-located pairs
-            calls += _prefill(sats[a], sats[b], jd0, fr0, a, b, np.unique(bounds), cache)
-    for a, b, lo, hi in sorted(pieces):
+        runs.setdefault((a, b), []).append((lo, hi))
+    rest: list[tuple[int, int, float, float]] = []
+    for (a, b), spans in runs.items():
+        if len(spans) < _VECTOR_FROM_PIECES:
+            rest.extend((a, b, lo, hi) for lo, hi in spans)
+            continue
+        # Long runs (docked or co-located pairs): g at every boundary in a few
+        # vectorised SGP4 calls, then Newton only where g changes sign.
+        bounds = np.asarray(spans, dtype=np.float64)
+        times = np.unique(bounds)
+        prefilled, n_calls = _prefill(sats[a], sats[b], jd0, fr0, times)
+        calls += n_calls
+        if prefilled is None:  # SGP4 refused somewhere: the careful path reports it
+            rest.extend((a, b, lo, hi) for lo, hi in spans)
+            continue
+        g, dr, dv = prefilled
+        i_lo = np.searchsorted(times, bounds[:, 0])
+        i_hi = np.searchsorted(times, bounds[:, 1])
+        run_lo, run_hi = g[i_lo], g[i_hi]
+        bracket = (run_lo < 0.0) & (run_hi >= 0.0)
+        at_start = ~bracket & (bounds[:, 0] <= 0.0) & (run_lo >= 0.0)
+        at_end = ~bracket & ~at_start & (bounds[:, 1] >= window_s) & (run_hi < 0.0)
+        for k in np.flatnonzero(bracket | at_start | at_end).tolist():
+            lo, hi = float(bounds[k, 0]), float(bounds[k, 1])
+            if at_start[k]:
+                found.append((a, b, lo, _vec(dr[i_lo[k]]), _vec(dv[i_lo[k]]), True))
+            elif at_end[k]:
+                found.append((a, b, hi, _vec(dr[i_hi[k]]), _vec(dv[i_hi[k]]), True))
+            else:
+                clock = clocks.get((a, b))
+                if clock is None:
+                    clock = clocks[(a, b)] = PairClock(sats[a], sats[b], jd0, fr0)
+                try:
+                    t, dr_t, dv_t = _newton(clock, lo, hi, float(run_lo[k]), float(run_hi[k]))
+                except PropagationError as exc:
+                    skipped.setdefault(b, f"SGP4 error while refining: {exc}")
+                    continue
+                found.append((a, b, t, dr_t, dv_t, False))
+    for a, b, lo, hi in sorted(rest):
         clock = clocks.get((a, b))
         if clock is None:
             clock = clocks[(a, b)] = PairClock(sats[a], sats[b], jd0, fr0)
@@ -155,18 +189,21 @@ def _prefill(
     sat_b: Satrec,
     jd0: float,
     fr0: float,
-    a: int,
-    b: int,
     times: np.ndarray,
-    cache: dict[tuple[int, int, float], tuple[float, Vec, Vec]],
-) -> int:
-    """g at many boundaries of one pair in three vectorised SGP4 calls per object."""
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, int]:
+    """(g, dr, dv) at many times for one pair, in three vectorised SGP4 calls per object.
+
+    None when SGP4 refuses either object at any of them.
+    """
     offsets = (0.0, _DIFF_STEP_S, -_DIFF_STEP_S)
     stacked = np.concatenate([times + o for o in offsets])
     jd = np.full(stacked.shape, jd0)
     fr = fr0 + stacked / 86400.0
     ea, ra, va = sat_a.sgp4_array(jd, fr)
     eb, rb, vb = sat_b.sgp4_array(jd, fr)
+    calls = 2 * stacked.size
+    if np.any(ea != 0) or np.any(eb != 0):
+        return None, calls
     n = times.size
     dr_all = ra - rb
     dr, ahead, behind = dr_all[:n], dr_all[n : 2 * n], dr_all[2 * n :]
@@ -174,10 +211,7 @@ def _prefill(
     slow = float(np.median(np.einsum("ij,ij->i", dv_sgp4, dv_sgp4))) < _SLOW_KM_S**2
     dv = (ahead - behind) * (0.5 / _DIFF_STEP_S) if slow else dv_sgp4
     g = np.einsum("ij,ij->i", dr, dv)
-    bad = ((ea != 0) | (eb != 0)).reshape(3, n).any(axis=0)
-    for k in np.flatnonzero(~bad).tolist():
-        cache[(a, b, float(times[k]))] = (float(g[k]), _vec(dr[k]), _vec(dv[k]))
-    return 2 * stacked.size
+    return (g, dr, dv), calls
 
 
 def _range_rate(
