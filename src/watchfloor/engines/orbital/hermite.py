@@ -145,14 +145,19 @@ def taylor_of_states(
     h = np.asarray(step_s, dtype=np.float64)
     if h.ndim:
         h = h[..., None]
-    a, b = v0 * h, v1 * h
+    # With a = h v0, b = h v1, c = p1 - p0: q'' at the ends is S + D and D - S,
+    # S = 6c - 3(a + b), D = b - a; so max |q''|^2 = |S|^2 + |D|^2 + 2|S.D|.
+    total = (v0 + v1) * h  # a + b
+    diff = (v1 - v0) * h  # D
     chord = p1 - p0
-    mid = 0.5 * (p0 + p1) + 0.125 * (a - b)
-    slope = 1.5 * chord - 0.25 * (a + b)
-    at0 = 6.0 * chord - 4.0 * a - 2.0 * b
-    at1 = -6.0 * chord + 2.0 * a + 4.0 * b
-    curvature = np.sqrt(np.maximum(_dot(at0, at0), _dot(at1, at1)))
-    return taylor_distance_km(mid, slope, curvature)
+    s_term = 6.0 * chord - 3.0 * total
+    curvature = np.sqrt(_dot(s_term, s_term) + _dot(diff, diff) + 2.0 * np.abs(_dot(s_term, diff)))
+    chord *= 1.5
+    chord -= 0.25 * total  # the slope q'(1/2)
+    mid = p0 + p1
+    mid *= 0.5
+    mid -= 0.125 * diff  # (a - b) / 8
+    return taylor_distance_km(mid, chord, curvature)
 
 
 def _taylor_of(coeffs: FloatArray) -> FloatArray:
