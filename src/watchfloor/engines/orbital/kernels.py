@@ -1,8 +1,10 @@
 """The screening work done on one time chunk (runs in worker processes).
 
 Both kernels sample SGP4 every `sample_step_s`, join the samples with cubic
-Hermite pieces, discard what the convex-hull test proves cannot come within
-the threshold (plus both objects' interpolation error bounds), and refine
+Hermite pieces, discard what the Taylor bound or the convex-hull test
+(`hermite`) proves cannot come within the threshold (plus both objects'
+interpolation error bounds: the margin that covers the cubic's distance from
+SGP4, so dropping is safe), and refine
 what is left on SGP4 itself (`refine`). The catalog kernel first pairs
 objects with a k-d tree at the middle of every `piece_s` piece, with a
 radius padded by how far each object can move in half a piece.
