@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, event
@@ -37,39 +37,38 @@ def serialise_sqlite_writers(engine: Engine) -> None:
 _VIEW_CACHES: WeakKeyDictionary[Engine, ViewCache] = WeakKeyDictionary()
 
 
-class SqlUnitOfWork:
-    cases: SqlCaseRepository
-    audit: SqlAuditLog
-    policies: SqlPolicyStore
+class Transaction:
+    """One connection and one transaction, rolled back unless committed.
+
+    `read_only` transactions never write; on SQLite they do not take the write lock.
+    Subclasses open their repositories in `_open` and seal their events in `_flush`.
+    """
 
     def __init__(
         self, engine: Engine, clock: Callable[[], datetime] = utcnow, read_only: bool = False
     ) -> None:
-        """`read_only` units of work never write; on SQLite they do not take the write lock."""
         self.engine = engine
         self.clock = clock
         self.read_only = read_only
         serialise_sqlite_writers(engine)
-        self.views = _VIEW_CACHES.setdefault(engine, ViewCache())
 
-    def __enter__(self) -> SqlUnitOfWork:
+    def __enter__(self) -> Self:
         self.conn = self.engine.connect()
         self.conn.info["wf_read_only"] = self.read_only
         self.tx = self.conn.begin()
-        self.cases = SqlCaseRepository(self.conn)
-        self.audit = SqlAuditLog(self.conn)
-        self.policies = SqlPolicyStore(self.conn)
+        self._open(self.conn)
         return self
+
+    def _open(self, conn: Connection) -> None:
+        """Open the repositories over the connection."""
+
+    def _flush(self) -> None:
+        """Write what is pending before the commit."""
 
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit changes")
-        now = self.clock()
-        for case in list(self.cases.seen.values()):
-            events = case.drain_events()
-            if events:
-                self.cases.save(case, now)
-                self.audit.append(events)
+        self._flush()
         self.tx.commit()
         self.tx = self.conn.begin()
 
@@ -87,3 +86,30 @@ class SqlUnitOfWork:
             self.tx.rollback()
         finally:
             self.conn.close()
+
+
+class SqlUnitOfWork(Transaction):
+    """The cases, the audit chain and the policies in one transaction."""
+
+    cases: SqlCaseRepository
+    audit: SqlAuditLog
+    policies: SqlPolicyStore
+
+    def __init__(
+        self, engine: Engine, clock: Callable[[], datetime] = utcnow, read_only: bool = False
+    ) -> None:
+        super().__init__(engine, clock, read_only)
+        self.views = _VIEW_CACHES.setdefault(engine, ViewCache())
+
+    def _open(self, conn: Connection) -> None:
+        self.cases = SqlCaseRepository(conn)
+        self.audit = SqlAuditLog(conn)
+        self.policies = SqlPolicyStore(conn)
+
+    def _flush(self) -> None:
+        now = self.clock()
+        for case in list(self.cases.seen.values()):
+            events = case.drain_events()
+            if events:
+                self.cases.save(case, now)
+                self.audit.append(events)

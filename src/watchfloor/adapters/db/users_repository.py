@@ -6,17 +6,15 @@ tamper-evident chain as the cases.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from watchfloor.adapters.db.mapping import utc
 from watchfloor.adapters.db.repository import SqlAuditLog
-from watchfloor.adapters.db.uow import serialise_sqlite_writers, utcnow
+from watchfloor.adapters.db.uow import Transaction
 from watchfloor.adapters.db.users_tables import users, web_settings
 from watchfloor.domain.errors import ConflictError, NotFound
 from watchfloor.domain.markings import TLP, Classification, Clearance
@@ -145,45 +143,12 @@ class SqlUserRepository:
             )
 
 
-class SqlUsersUnitOfWork:
+class SqlUsersUnitOfWork(Transaction):
     """One transaction over the users and the audit chain."""
 
     users: SqlUserRepository
     audit: SqlAuditLog
 
-    def __init__(
-        self, engine: Engine, clock: Callable[[], datetime] = utcnow, read_only: bool = False
-    ) -> None:
-        self.engine = engine
-        self.clock = clock
-        self.read_only = read_only
-        serialise_sqlite_writers(engine)
-
-    def __enter__(self) -> SqlUsersUnitOfWork:
-        self.conn = self.engine.connect()
-        self.conn.info["wf_read_only"] = self.read_only
-        self.tx = self.conn.begin()
-        self.users = SqlUserRepository(self.conn)
-        self.audit = SqlAuditLog(self.conn)
-        return self
-
-    def commit(self) -> None:
-        if self.read_only:
-            raise RuntimeError("a read-only unit of work cannot commit changes")
-        self.tx.commit()
-        self.tx = self.conn.begin()
-
-    def rollback(self) -> None:
-        self.tx.rollback()
-        self.tx = self.conn.begin()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            self.tx.rollback()
-        finally:
-            self.conn.close()
+    def _open(self, conn: Connection) -> None:
+        self.users = SqlUserRepository(conn)
+        self.audit = SqlAuditLog(conn)
