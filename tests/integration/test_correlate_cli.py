@@ -152,7 +152,7 @@ def test_dask_engine_gives_the_same_file(tmp_path: Path) -> None:
     spread = tmp_path / "spread.csv"
     assert CliRunner().invoke(main, [*args, "--out", str(local)]).exit_code == 0
     with LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster:
         result = CliRunner().invoke(
             main,

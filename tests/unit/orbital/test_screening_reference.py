@@ -50,7 +50,7 @@ def _dask() -> Iterator[Propagator]:
     from watchfloor.engines.orbital.dask_propagator import DaskPropagator
 
     with distributed.Client(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
     ) as client:
         yield DaskPropagator(client=client)
 

@@ -111,7 +111,7 @@ def _engine(
     from distributed import Client, LocalCluster
 
     with (
-        LocalCluster(processes=True, dashboard_address=None) as cluster,  # type: ignore[no-untyped-call]
+        LocalCluster(processes=True, dashboard_address=":0") as cluster,  # type: ignore[no-untyped-call]
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
         yield DaskCorrelator(read_observables, client=client)
