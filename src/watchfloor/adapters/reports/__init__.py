@@ -1,5 +1,6 @@
 """The cell's outputs, each at its own marking: decision package, public statement, after-action."""
 
+from watchfloor.adapters.reports._view import PackageView
 from watchfloor.adapters.reports.after_action import after_action_json, render_after_action_html
 from watchfloor.adapters.reports.package import (
     package_view,
@@ -15,6 +16,7 @@ from watchfloor.adapters.reports.statement import (
 
 __all__ = [
     "PUBLIC_MARKING",
+    "PackageView",
     "ReleaseLeakError",
     "after_action_json",
     "check_no_leak",

@@ -21,8 +21,10 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from watchfloor.adapters.reports import package_view, render_package_html
+from watchfloor.adapters.reports import PackageView, package_view, render_package_html
 from watchfloor.bootstrap import App
+from watchfloor.domain.assessment import CaseAssessment
+from watchfloor.domain.case import Case
 from watchfloor.domain.errors import DomainError
 from watchfloor.domain.evidence import CostToFake, DiamondFacet, EvidenceClass
 from watchfloor.domain.markings import TLP, Classification, Marking
@@ -299,6 +301,14 @@ def new_case(
     return RedirectResponse(f"/cases/{quote(body.id)}?done=opened", status_code=303)
 
 
+def _package(app: App, case_id: str, user: Principal) -> tuple[Case, CaseAssessment, PackageView]:
+    """The case as the viewer may see it, its assessment and the package view of both."""
+    now = app.clock()
+    with app.uow(read_only=True) as uow:
+        case, a = cases.view_case(uow, case_id, user.clearance, now)
+    return case, a, package_view(case, a, now)
+
+
 @router.get("/cases/{case_id}")
 def case_page(
     request: Request,
@@ -307,10 +317,7 @@ def case_page(
     app: AppDep,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    now = app.clock()
-    with app.uow(read_only=True) as uow:
-        case, a = cases.view_case(uow, case_id, user.clearance, now)
-    view = package_view(case, a, now)
+    case, a, view = _package(app, case_id, user)
     return render(
         request,
         "case.html",
@@ -485,10 +492,7 @@ def decision_page(
     app: AppDep,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    now = app.clock()
-    with app.uow(read_only=True) as uow:
-        case, a = cases.view_case(uow, case_id, user.clearance, now)
-    view = package_view(case, a, now)
+    case, a, view = _package(app, case_id, user)
     return render(
         request,
         "decision.html",
