@@ -1,7 +1,7 @@
 """Indicator correlation on a Dask distributed cluster, for data beyond one machine.
 
 The logs are cut into partitions — a run of Parquet row groups, or a whole
-CSV / JSON-lines file — and each partition runs the same DuckDB kernel as the
+CSV / JSON-lines file — and each partition runs the same kernel as the
 in-process engine, on whichever worker Dask gives it. The indicator keys are
 broadcast once per run. Workers read the logs themselves, so the paths must
 be reachable from them (a shared file system). Results are gathered on the
@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -29,14 +28,14 @@ from watchfloor.engines.correlation.base import (
     Progress,
 )
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
-from watchfloor.engines.correlation.kernel import connect, correlate_batches, correlate_parquet
+from watchfloor.engines.correlation.kernel import Kernel, correlate_batches, correlate_parquet
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
 
 __all__ = ["DaskCorrelator", "partition_logs"]
 
-# One DuckDB database per worker process and run: the keys are loaded once.
-_DATABASES: dict[str, duckdb.DuckDBPyConnection] = {}
+# One kernel per worker process and run: the index is built once.
+_KERNELS: dict[str, Kernel] = {}
 _LOCK = threading.Lock()
 
 
@@ -54,14 +53,14 @@ def partition_logs(logs: Sequence[ObservableLog], row_groups_per_task: int) -> l
     return out
 
 
-def _database(run: str, keys: pa.Table, threads: int | None) -> duckdb.DuckDBPyConnection:
+def _kernel(run: str, keys: pa.Table, plan: KeyPlan, threads: int | None) -> Kernel:
     with _LOCK:
-        con = _DATABASES.get(run)
-        if con is None:
-            for old in list(_DATABASES):  # one run at a time per worker is plenty
-                _DATABASES.pop(old).close()
-            con = _DATABASES[run] = connect(keys, threads)
-        return con.cursor()
+        kernel = _KERNELS.get(run)
+        if kernel is None:
+            for old in list(_KERNELS):  # one run at a time per worker is plenty
+                _KERNELS.pop(old).close()
+            kernel = _KERNELS[run] = Kernel(keys, plan, threads)
+        return kernel
 
 
 def _run_partition(
@@ -73,7 +72,7 @@ def _run_partition(
     threads: int | None,
 ) -> tuple[pa.Table, list[RejectedRow], int, int]:
     """One task: (matches, rejected rows kept, rejected count, rows read)."""
-    con = _database(run, keys, threads)
+    kernel = _kernel(run, keys, plan, threads).cursor()
     reader_rejects: list[RejectedRow] = []
     rows = 0
 
@@ -86,7 +85,7 @@ def _run_partition(
     count = 0
     try:
         if log.format == "parquet":
-            for matches, kept, n in correlate_parquet(con, plan, log, on_rows):
+            for matches, kept, n in correlate_parquet(kernel, log, on_rows):
                 if matches.num_rows:
                     batches.append(matches)
                 rejects.extend(kept[: max(0, 1000 - len(rejects))])
@@ -100,15 +99,13 @@ def _run_partition(
                 yield first
                 yield from stream
 
-            for matches, kept, n in correlate_batches(
-                con, plan, chained(), first.schema, log.path, on_rows
-            ):
+            for matches, kept, n in correlate_batches(kernel, chained(), log.path, on_rows):
                 if matches.num_rows:
                     batches.append(matches)
                 rejects.extend(kept[: max(0, 1000 - len(rejects))])
                 count += n
     finally:
-        con.close()
+        kernel.close()
     rejects.extend(reader_rejects[: max(0, 1000 - len(rejects))])
     count += len(reader_rejects)
     return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows

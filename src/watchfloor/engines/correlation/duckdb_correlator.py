@@ -1,4 +1,5 @@
-"""Indicator correlation in process, with DuckDB (the default engine)."""
+"""Indicator correlation in process (the default engine): DuckDB reads, the
+compiled kernel matches."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from watchfloor.engines.correlation.base import (
 )
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
 from watchfloor.engines.correlation.kernel import (
-    connect,
+    Kernel,
     correlate_batches,
     correlate_parquet,
     parquet_row_ranges,
@@ -28,11 +29,13 @@ __all__ = ["DuckDBCorrelator"]
 
 
 class DuckDBCorrelator(IndicatorCorrelator):
-    """Streams each log through one DuckDB query (normalise, expand, hash-join).
+    """Streams each log, in chunks of rows, through the compiled kernel
+    (normalise, expand, probe the indicator index); DuckDB reads Parquet and
+    parses timestamps.
 
-    Memory holds the indicator keys, DuckDB's working set (bounded by
-    ``memory_limit``) and the matches; the logs themselves are streamed in
-    record batches, so their size does not matter.
+    Memory holds the indicator index, one chunk, DuckDB's working set (bounded
+    by ``memory_limit``) and the matches; the logs themselves are streamed, so
+    their size does not matter. ``threads`` is used by DuckDB and by the kernel.
     """
 
     name = "duckdb"
@@ -55,7 +58,7 @@ class DuckDBCorrelator(IndicatorCorrelator):
         progress: Progress | None,
     ) -> CorrelationResult:
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
-        con = connect(indicators.keys, self._threads, self._memory_limit)
+        kernel = Kernel(indicators.keys, indicators.plan, self._threads, self._memory_limit)
         batches: list[pa.RecordBatch] = []
         known = [log for log in logs if log.format == "parquet"]
         parquet_rows = sum(b - a for log in known for a, b in parquet_row_ranges(log))
@@ -71,9 +74,7 @@ class DuckDBCorrelator(IndicatorCorrelator):
         try:
             for log in logs:
                 if log.format == "parquet":
-                    for matches, rejects, count in correlate_parquet(
-                        con, indicators.plan, log, on_rows
-                    ):
+                    for matches, rejects, count in correlate_parquet(kernel, log, on_rows):
                         if matches.num_rows:
                             batches.append(matches)
                         if count:
@@ -86,7 +87,7 @@ class DuckDBCorrelator(IndicatorCorrelator):
                     result.add_rejects(reader_rejects)
                     continue
                 for matches, rejects, count in correlate_batches(
-                    con, indicators.plan, chain([first], stream), first.schema, log.path, on_rows
+                    kernel, chain([first], stream), log.path, on_rows
                 ):
                     if matches.num_rows:
                         batches.append(matches)
@@ -94,7 +95,7 @@ class DuckDBCorrelator(IndicatorCorrelator):
                         result.add_rejects(rejects, count)
                 result.add_rejects(reader_rejects)
         finally:
-            con.close()
+            kernel.close()
         result.rows_read = read
         result.table = pa.Table.from_batches(batches, MATCH_SCHEMA)
         return result

@@ -1,14 +1,19 @@
-"""Running the correlation query over a log.
+"""Running the correlation kernel over a log.
 
 Both engines call these: the DuckDB engine on this machine, the Dask engine
 inside each task. One kernel, so one set of results. Parquet is read by
-DuckDB's own reader (:func:`correlate_parquet`); other formats arrive as Arrow
-record batches from an observable reader (:func:`correlate_batches`).
+DuckDB's own reader (:func:`correlate_parquet`), one query per run of row
+groups; other formats arrive as Arrow record batches from an observable reader
+(:func:`correlate_batches`). DuckDB also turns text and numeric timestamps
+into instants, with its own parser. Each batch of rows then goes through the
+compiled kernel (:mod:`._compiled`) — normalise, expand, probe the indicator
+index, verify — split across threads, which run without the GIL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -16,50 +21,93 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from watchfloor.engines.correlation import _compiled as nb
 from watchfloor.engines.correlation.base import MATCH_SCHEMA, ObservableLog
-from watchfloor.engines.correlation.keys import KeyPlan
+from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
+from watchfloor.engines.correlation.keys import (
+    IP_TYPE_NAMES,
+    WS,
+    KeyPlan,
+    MalformedValue,
+    ObservableKind,
+    infer_kind,
+    kind_from_type_name,
+    observable_keys,
+)
 from watchfloor.engines.correlation.model import RejectedRow
-from watchfloor.engines.correlation.sql import correlation_query
 
 __all__ = [
     "CHUNK_ROWS",
     "INPUT_SCHEMA",
-    "connect",
+    "REASONS",
+    "Kernel",
     "correlate_batches",
     "correlate_parquet",
     "parquet_row_ranges",
+    "type_code",
 ]
 
 #: What readers hand the kernel (``ts`` may also be a timestamp or a number).
 INPUT_SCHEMA = pa.schema(
     [("row_no", pa.int64()), ("ts", pa.string()), ("value", pa.string()), ("type", pa.string())]
 )
-_OUTPUT_BATCH = 65_536
 _REJECTS_PER_BATCH = 1000  # kept for the report; all are counted
 
+#: Why a row was skipped, by the kernel's reason code (tested in this order).
+REASONS = {
+    nb.R_TS: "missing or malformed timestamp",
+    nb.R_EMPTY: "empty value",
+    nb.R_TYPE: "unknown observable type ",  # + the type as written
+    nb.R_KIND: "cannot tell the kind of value",
+    nb.R_IPV4: "not an IPv4 address",
+    nb.R_IPV6: "not an IPv6 address",
+    nb.R_DOMAIN: "not a domain name",
+    nb.R_URL: "not a URL",
+    nb.R_MD5: "not a MD5 (32 hex digits) hash",
+    nb.R_SHA1: "not a SHA-1 (40 hex digits) hash",
+    nb.R_SHA256: "not a SHA-256 (64 hex digits) hash",
+}
+_REASON_OF_KIND = {
+    ObservableKind.IPV4: nb.R_IPV4,
+    ObservableKind.IPV6: nb.R_IPV6,
+    ObservableKind.DOMAIN: nb.R_DOMAIN,
+    ObservableKind.URL: nb.R_URL,
+    ObservableKind.MD5: nb.R_MD5,
+    ObservableKind.SHA1: nb.R_SHA1,
+    ObservableKind.SHA256: nb.R_SHA256,
+}
 
-def connect(
-    keys: pa.Table, threads: int | None = None, memory_limit: str | None = None
-) -> duckdb.DuckDBPyConnection:
-    """An in-process DuckDB with the indicator key table loaded as ``ind_keys``."""
-    con = duckdb.connect(":memory:")
-    con.execute("SET TimeZone = 'UTC'")
-    # Matches are sorted at the end; letting DuckDB emit them out of order keeps it
-    # from buffering finished chunks (memory then grows with the input).
-    con.execute("SET preserve_insertion_order = false")
-    if threads is not None:
-        con.execute(f"SET threads = {int(threads)}")
-    if memory_limit is not None:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.register("ind_keys_arrow", keys)
-    con.execute("CREATE TABLE ind_keys AS SELECT * FROM ind_keys_arrow")
-    con.unregister("ind_keys_arrow")
-    return con
+#: Rows per DuckDB query: one query per run of Parquet row groups, or per
+#: chunk of a reader's stream (DuckDB keeps a registered stream's batches until
+#: its query ends, so a stream is fed in chunks to bound memory).
+CHUNK_ROWS = 1 << 20
+_MIN_ROWS_PER_THREAD = 16_384
+
+
+def type_code(name: str | None) -> int:
+    """The kernel's code for a type name: a kind, "infer", "ip", "hash" or unknown."""
+    if name is None or name.strip(WS) == "":
+        return nb.T_INFER
+    try:
+        kind = kind_from_type_name(name)
+    except MalformedValue:
+        return nb.T_UNKNOWN
+    if kind is not None:
+        return kind.value
+    return nb.T_IP if name.strip(WS).lower() in IP_TYPE_NAMES else nb.T_HASH
+
+
+def _type_codes(types: pa.Array) -> np.ndarray:
+    if pa.types.is_null(types.type):
+        return np.zeros(len(types), np.int8)
+    encoded = pc.dictionary_encode(types)
+    names = encoded.dictionary.to_pylist()
+    lookup = np.array([type_code(n) for n in names] + [nb.T_INFER], np.int8)
+    indices = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False)
+    return np.asarray(lookup[indices], np.int8)
 
 
 def _ts_expr(t: pa.DataType) -> str:
-    if pa.types.is_timestamp(t):
-        return "ts::TIMESTAMPTZ"
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return "to_timestamp(ts::DOUBLE)"
     if pa.types.is_null(t):
@@ -71,56 +119,213 @@ def _ts_expr(t: pa.DataType) -> str:
 
 Item = tuple[pa.RecordBatch, list[RejectedRow], int]
 
-#: Rows per query: DuckDB keeps the Arrow batches of a registered stream alive
-#: until its query ends, so a stream is fed in chunks to bound memory.
-CHUNK_ROWS = 1 << 20
 
+class Kernel:
+    """What one correlation run holds in memory: the indicator index, the
+    expansion plan, a DuckDB connection (reading, timestamps) and the threads."""
 
-def _run(con: duckdb.DuckDBPyConnection, query: str, file: str) -> Iterator[Item]:
-    result = con.sql(query).to_arrow_reader(_OUTPUT_BATCH)
-    try:
-        for out in result:
-            yield _split(out, file)
-    finally:
-        result.close()
+    def __init__(
+        self,
+        keys: pa.Table,
+        plan: KeyPlan,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
+        self.index = KeyIndex.build(keys)
+        self.plan = plan
+        self._plan = PlanArrays.of(plan)
+        self.threads = max(1, threads or 1)
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
+        if threads is not None:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit is not None:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        self._owner = True
+
+    def cursor(self) -> Kernel:
+        """The same index and threads with a DuckDB cursor of its own, for use
+        on another thread; closing it leaves this kernel open."""
+        twin = object.__new__(Kernel)
+        twin.__dict__.update(self.__dict__)
+        twin.con = self.con.cursor()
+        twin._owner = False
+        return twin
+
+    def close(self) -> None:
+        if self._pool is not None and self._owner:
+            self._pool.shutdown()
+        self.con.close()
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- one batch -------------------------------------------------------------
+
+    def _micros(self, ts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """Timestamps as microseconds since the epoch, and which are missing."""
+        if pa.types.is_timestamp(ts.type):
+            us = ts.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+        else:
+            view = f"ts_in_{id(ts)}"
+            self.con.register(view, pa.table({"ts": ts}))
+            try:
+                query = f"SELECT epoch_us({_ts_expr(ts.type)}) FROM {view}"
+                out = self.con.sql(query).to_arrow_table()
+            finally:
+                self.con.unregister(view)
+            us = out.column(0).combine_chunks().cast(pa.int64())
+        missing = us.is_null().to_numpy(zero_copy_only=False)
+        return us.fill_null(0).to_numpy(zero_copy_only=False), missing
+
+    def scan(self, batch: pa.RecordBatch, file: str) -> Item:
+        """Matches and rejects of one batch (``row_no, ts, value, type``)."""
+        n = batch.num_rows
+        values = batch.column("value")
+        if not pa.types.is_string(values.type):
+            values = values.cast(pa.string())
+        offsets, data = string_buffers(values)
+        is_null = values.is_null().to_numpy(zero_copy_only=False)
+        types = _type_codes(batch.column("type"))
+        ts, ts_null = self._micros(batch.column("ts"))
+        plan, index = self._plan.arrays(), self.index.arrays()
+
+        def run(start: int, stop: int) -> tuple[np.ndarray, ...]:
+            return nb.scan(offsets, data, is_null, types, ts, ts_null, start, stop, plan, index)
+
+        parts = min(self.threads, max(1, n // _MIN_ROWS_PER_THREAD))
+        bounds = [n * i // parts for i in range(parts + 1)]
+        if parts == 1 or self._pool is None:
+            outs = [run(0, n)]
+        else:
+            outs = list(self._pool.map(run, bounds[:-1], bounds[1:]))
+        m_row = np.concatenate([o[0] for o in outs])
+        m_idx = np.concatenate([o[1] for o in outs])
+        m_kind = np.concatenate([o[2] for o in outs])
+        j_row = np.concatenate([o[3] for o in outs])
+        j_why = np.concatenate([o[4] for o in outs])
+        f_row = np.concatenate([o[5] for o in outs])
+        if f_row.size:
+            m_row, m_idx, m_kind, j_row, j_why = self._reference_rows(
+                batch, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
+            )
+        return self._output(batch, file, ts, m_row, m_idx, m_kind, j_row, j_why)
+
+    def _reference_rows(
+        self,
+        batch: pa.RecordBatch,
+        rows: np.ndarray,
+        ts: np.ndarray,
+        found: tuple[np.ndarray, ...],
+    ) -> tuple[np.ndarray, ...]:
+        """Rows with non-ASCII bytes, normalised by the Python reference
+        (Unicode lower case) and probed through the same index."""
+        m_row, m_idx, m_kind, j_row, j_why = (list(a) for a in found)
+        values = batch.column("value").take(pa.array(rows)).to_pylist()
+        types = batch.column("type").take(pa.array(rows)).to_pylist()
+        for r, value, type_name in zip(rows.tolist(), values, types, strict=True):
+            name = None if type_name is None else str(type_name)
+            code = type_code(name)
+            try:
+                if code == nb.T_UNKNOWN:
+                    raise MalformedValue("unknown type")
+                kind = infer_kind(str(value), name)
+            except MalformedValue:
+                j_row.append(r)
+                j_why.append(nb.R_TYPE if code == nb.T_UNKNOWN else nb.R_KIND)
+                continue
+            try:
+                keys = observable_keys(str(value), name, self.plan)
+            except MalformedValue:
+                j_row.append(r)
+                j_why.append(_REASON_OF_KIND[kind])
+                continue
+            for key in keys:
+                for idx in self.index.lookup(key, int(ts[r])):
+                    m_row.append(r)
+                    m_idx.append(idx)
+                    m_kind.append(kind.value)
+        return (
+            np.array(m_row, np.int64),
+            np.array(m_idx, np.int64),
+            np.array(m_kind, np.uint8),
+            np.array(j_row, np.int64),
+            np.array(j_why, np.uint8),
+        )
+
+    def _output(
+        self,
+        batch: pa.RecordBatch,
+        file: str,
+        ts: np.ndarray,
+        m_row: np.ndarray,
+        m_idx: np.ndarray,
+        m_kind: np.ndarray,
+        j_row: np.ndarray,
+        j_why: np.ndarray,
+    ) -> Item:
+        row_no = batch.column("row_no")
+        take = pa.array(m_row, pa.int64())
+        matches = pa.record_batch(
+            [
+                pa.array(np.full(m_row.size, file, dtype=object), pa.string()),
+                row_no.take(take).cast(pa.int64()),
+                pa.array(ts[m_row], pa.int64()).cast(MATCH_SCHEMA.field("ts").type),
+                batch.column("value").take(take).cast(pa.string()),
+                pa.array(m_kind, pa.uint8()),
+                pa.array(m_idx, pa.int64()),
+            ],
+            schema=MATCH_SCHEMA,
+        )
+        rejects: list[RejectedRow] = []
+        if j_row.size:
+            order = np.argsort(j_row, kind="stable")[:_REJECTS_PER_BATCH]
+            kept = pa.array(j_row[order], pa.int64())
+            nos = row_no.take(kept).to_pylist()
+            raw = batch.column("value").take(kept).to_pylist()
+            raw_types = batch.column("type").take(kept).to_pylist()
+            for no, value, typ, why in zip(nos, raw, raw_types, j_why[order].tolist(), strict=True):
+                reason = REASONS[why] + (str(typ) if why == nb.R_TYPE else "")
+                rejects.append(RejectedRow(file, int(no), value, reason))
+        return matches, rejects, int(j_row.size)
 
 
 def correlate_batches(
-    con: duckdb.DuckDBPyConnection,
-    plan: KeyPlan,
+    kernel: Kernel,
     batches: Iterator[pa.RecordBatch],
-    schema: pa.Schema,
     file: str,
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
-    """Stream ``batches`` through the kernel, about :data:`CHUNK_ROWS` rows a query.
+    """Stream ``batches`` through the kernel, about :data:`CHUNK_ROWS` rows at a time.
 
     Yields (match batch of :data:`MATCH_SCHEMA`, rejected rows kept, rejected
     count). ``on_rows`` is called with the number of rows of each chunk done.
     """
-    ts_expr = _ts_expr(schema.field("ts").type)
     chunk: list[pa.RecordBatch] = []
     rows = 0
 
-    def flush() -> Iterator[Item]:
-        reader = pa.RecordBatchReader.from_batches(schema, iter(chunk))
-        view = f"obs_in_{id(reader)}"
-        con.register(view, reader)
-        try:
-            yield from _run(con, correlation_query(view, plan, ts_expr), file)
-        finally:
-            con.unregister(view)
+    def flush() -> Item:
+        table = pa.Table.from_batches(chunk).combine_chunks()
+        merged = table.to_batches()[0] if table.num_rows else chunk[0]
+        out = kernel.scan(merged, file)
         if on_rows is not None:
             on_rows(rows)
+        return out
 
     for b in batches:
         chunk.append(b)
         rows += b.num_rows
         if rows >= CHUNK_ROWS:
-            yield from flush()
+            yield flush()
             chunk, rows = [], 0
     if chunk:
-        yield from flush()
+        yield flush()
 
 
 def _ident(name: str) -> str:
@@ -145,53 +350,23 @@ def parquet_row_ranges(log: ObservableLog) -> list[tuple[int, int]]:
 
 
 def correlate_parquet(
-    con: duckdb.DuckDBPyConnection,
-    plan: KeyPlan,
+    kernel: Kernel,
     log: ObservableLog,
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
     """A Parquet log read by DuckDB itself (parallel, row groups pruned by range),
     one query per run of row groups. Row numbers are 0-based row indices."""
-    ts_type = pq.read_schema(log.path).field(log.ts_column).type
     path = log.path.replace("'", "''")
     typ = f"{_ident(log.type_column)}::VARCHAR" if log.type_column else "NULL::VARCHAR"
     for a, b in parquet_row_ranges(log):
-        source = (
-            f"(SELECT file_row_number AS row_no, {_ident(log.ts_column)} AS ts, "
+        query = (
+            f"SELECT file_row_number AS row_no, {_ident(log.ts_column)} AS ts, "
             f"{_ident(log.value_column)}::VARCHAR AS value, {typ} AS type "
             f"FROM read_parquet('{path}', file_row_number = true) "
-            f"WHERE file_row_number >= {a} AND file_row_number < {b})"
+            f"WHERE file_row_number >= {a} AND file_row_number < {b}"
         )
-        yield from _run(con, correlation_query(source, plan, _ts_expr(ts_type)), log.path)
+        table = kernel.con.sql(query).to_arrow_table()
+        if table.num_rows:
+            yield kernel.scan(table.combine_chunks().to_batches()[0], log.path)
         if on_rows is not None:
             on_rows(b - a)
-
-
-def _split(out: pa.RecordBatch, file: str) -> tuple[pa.RecordBatch, list[RejectedRow], int]:
-    idx = out.column("idx")
-    is_reject = pc.less(idx, 0)
-    n_rejects = int(pc.sum(is_reject).as_py() or 0)
-    rejects: list[RejectedRow] = []
-    if n_rejects:
-        bad = out.filter(is_reject).slice(0, _REJECTS_PER_BATCH)
-        rows = bad.column("row_no").to_pylist()
-        values = bad.column("raw").to_pylist()
-        reasons = bad.column("reason").to_pylist()
-        rejects = [
-            RejectedRow(file, int(r), v, str(reason))
-            for r, v, reason in zip(rows, values, reasons, strict=True)
-        ]
-        out = out.filter(pc.invert(is_reject))
-    n = out.num_rows
-    batch = pa.record_batch(
-        [
-            pa.array(np.full(n, file, dtype=object), pa.string()),
-            out.column("row_no").cast(pa.int64()),
-            out.column("ts").cast(MATCH_SCHEMA.field("ts").type),
-            out.column("raw").cast(pa.string()),
-            out.column("kind").cast(pa.uint8()),
-            out.column("idx").cast(pa.int64()),
-        ],
-        schema=MATCH_SCHEMA,
-    )
-    return batch, rejects, n_rejects

@@ -128,7 +128,7 @@ _TYPE_NAMES: dict[str, ObservableKind | None] = {
 }
 #: Type names accepted in an observable log's type column (lower case).
 TYPE_NAMES: tuple[str, ...] = tuple(_TYPE_NAMES)
-_IP_TYPE_NAMES = frozenset({"ip", "ip-src", "ip-dst", "ip-addr"})
+IP_TYPE_NAMES = frozenset({"ip", "ip-src", "ip-dst", "ip-addr"})
 
 # Shared with the SQL normaliser: keep the two in step.
 IPV4_RE = r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})"
@@ -183,7 +183,7 @@ def infer_kind(value: str, type_name: str | None = None) -> ObservableKind:
         kind = kind_from_type_name(type_name)
         if kind is not None:
             return kind
-        if type_name.strip(WS).lower() in _IP_TYPE_NAMES:
+        if type_name.strip(WS).lower() in IP_TYPE_NAMES:
             return ObservableKind.IPV6 if ":" in value else ObservableKind.IPV4
         # a hash of unstated algorithm
         return _HASH_BY_LENGTH.get(len(value.strip(WS)), ObservableKind.SHA256)

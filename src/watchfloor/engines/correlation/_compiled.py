@@ -1,0 +1,963 @@
+"""The compiled correlation kernel: normalise, expand and probe, one pass per row.
+
+Numba compiles these functions to machine code on first use (and caches the
+result beside this file). They read an Arrow string column in place — its
+offsets and its byte buffer — so no Python object is made per row. For each
+row the kernel
+
+1. trims spaces and works out the kind (from the type code, else from the form),
+2. validates and normalises the value into a scratch buffer (lower case, URL
+   default port and fragment dropped …),
+3. expands it into its probe keys (network addresses at each prefix length in
+   use, domain suffixes at each depth in use, a URL also through its host), and
+4. probes the indicator index — an open-addressing hash table on a 64-bit hash
+   of each key — and verifies every candidate exactly (tag, numbers, bytes)
+   before it emits a match, so a hash collision can never make a false match.
+
+The rules are those of :mod:`.keys` (the reference, in Python); a property test
+checks that both expand generated values into the same keys. Rows holding any
+non-ASCII byte are handed back to the caller, which normalises them with the
+reference (Unicode lower-casing) and probes through :func:`find_key` — rare in
+real logs, and exact.
+
+Keys are hashed eight bytes a step (multiply, shift, then splitmix64's
+finaliser). A small Bloom filter in front of the table answers most probes —
+a log's values rarely meet an indicator — from cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+from numba import njit
+
+from watchfloor.engines.correlation.keys import TAG_DOMAIN, TAG_IPV4, TAG_IPV6, TAG_URL
+
+# Kind codes (ObservableKind values) and the type codes of a row.
+K_NONE = 0
+K_IPV4 = 1
+K_IPV6 = 2
+K_DOMAIN = 3
+K_URL = 4
+K_MD5 = 5
+K_SHA1 = 6
+K_SHA256 = 7
+T_INFER = 0  # no type, or an empty one: the value's form tells
+T_IP = 8  # ip, ip-src …: IPv6 if the value has a colon, else IPv4
+T_HASH = 9  # hash of unstated algorithm: by length
+T_UNKNOWN = 10  # a type name nobody knows
+
+# Reasons a row is rejected (see REASONS in kernel.py), in the order they are tested.
+R_TS = 1
+R_EMPTY = 2
+R_TYPE = 3
+R_KIND = 4
+R_IPV4 = 5
+R_IPV6 = 6
+R_DOMAIN = 7
+R_URL = 8
+R_MD5 = 9
+R_SHA1 = 10
+R_SHA256 = 11
+
+MAX_KEYS = 192  # per row: 1 URL key + up to 127 domain depths, or 33 IPv4 prefixes
+
+_SEED_TEXT = np.uint64(0xCBF29CE484222325)
+_SEED_INT = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S16 = np.uint64(16)
+_S48 = np.uint64(48)
+_FFFF = np.uint64(0xFFFF)
+_ZERO = np.uint64(0)
+
+_SPACE = 32
+_DOT = 46
+_COLON = 58
+_SLASH = 47
+_HASHMARK = 35
+_QUESTION = 63
+_AT = 64
+_LBRACKET = 91
+_RBRACKET = 93
+_PERCENT = 37
+
+
+@njit(inline="always", cache=True)
+def _mix(h: np.uint64) -> np.uint64:  # splitmix64's finaliser
+    h = (h ^ (h >> _S30)) * _M1
+    h = (h ^ (h >> _S27)) * _M2
+    return h ^ (h >> _S31)
+
+
+@njit(inline="always", cache=True)
+def _load64(buf: np.ndarray, i: int) -> np.uint64:
+    """Eight bytes from ``buf[i]`` as a little-endian word (any alignment)."""
+    w = np.uint64(buf[i])
+    for j in range(1, 8):
+        w |= np.uint64(buf[i + j]) << np.uint64(8 * j)
+    return w
+
+
+@njit(inline="always", cache=True)
+def _int_hash(tag: int, hi: np.uint64, lo: np.uint64) -> np.uint64:
+    """The hash of a numeric key (addresses)."""
+    return _mix(_mix(_mix(np.uint64(tag) + _SEED_INT) ^ hi) ^ lo)
+
+
+@njit(cache=True)
+def int_key_hash(tag: int, hi: np.uint64, lo: np.uint64) -> np.uint64:
+    """The hash of a numeric key (addresses)."""
+    return _int_hash(tag, hi, lo)
+
+
+@njit(inline="always", cache=True)
+def _text_hash(tag: int, buf: np.ndarray, start: int, stop: int) -> np.uint64:
+    """The hash of a text key ``buf[start:stop]``, eight bytes a step."""
+    h = _mix(np.uint64(tag) + _SEED_TEXT) ^ np.uint64(stop - start)
+    i = start
+    while i + 8 <= stop:
+        h = (h ^ _load64(buf, i)) * _M1
+        h ^= h >> _S31
+        i += 8
+    if i < stop:
+        w = _ZERO
+        for j in range(stop - i):
+            w |= np.uint64(buf[i + j]) << np.uint64(8 * j)
+        h = (h ^ w) * _M1
+    return _mix(h)
+
+
+@njit(cache=True)
+def text_key_hash(tag: int, buf: np.ndarray, start: int, stop: int) -> np.uint64:
+    """The hash of a text key ``buf[start:stop]``, eight bytes a step."""
+    return _text_hash(tag, buf, start, stop)
+
+
+@njit(cache=True)
+def hash_keys(
+    tags: np.ndarray,
+    his: np.ndarray,
+    los: np.ndarray,
+    offsets: np.ndarray,
+    data: np.ndarray,
+) -> np.ndarray:
+    """The hash of every indicator key (text keys from the Arrow string buffers)."""
+    n = tags.size
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        t = int(tags[i])
+        if TAG_IPV4 <= t <= TAG_IPV4 + 32 or TAG_IPV6 <= t <= TAG_IPV6 + 128:
+            out[i] = int_key_hash(t, his[i], los[i])
+        else:
+            out[i] = text_key_hash(t, data, offsets[i], offsets[i + 1])
+    return out
+
+
+@njit(cache=True)
+def build_table(sorted_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The probe structures over the sorted key hashes.
+
+    * a table, open addressing, a power of two of slots at most half full, each
+      slot two words: a hash and 1 + the position of its first entry (0: empty);
+    * a Bloom filter of one 64-bit word per probe, about 8 bits a distinct key
+      and three bits set per key, small enough to stay in cache: most probes of
+      a log miss every indicator and stop there (about 1 % pass falsely).
+    """
+    distinct = 0
+    for i in range(sorted_hashes.size):
+        if i == 0 or sorted_hashes[i - 1] != sorted_hashes[i]:
+            distinct += 1
+    size = 16
+    while size < 2 * distinct:
+        size *= 2
+    table = np.zeros(2 * size, np.uint64)
+    mask = np.uint64(size - 1)
+    words = 16
+    while words * 8 < distinct:
+        words *= 2
+    bloom = np.zeros(words, np.uint64)
+    for i in range(sorted_hashes.size):
+        h = sorted_hashes[i]
+        if i > 0 and sorted_hashes[i - 1] == h:
+            continue
+        slot = h & mask
+        while table[2 * slot + 1] != _ZERO:
+            slot = (slot + np.uint64(1)) & mask
+        table[2 * slot] = h
+        table[2 * slot + 1] = np.uint64(i + 1)
+        w = h >> np.uint64(40)
+        bloom[w & np.uint64(words - 1)] |= _bloom_bits(h)
+    return table, bloom
+
+
+@njit(inline="always", cache=True)
+def _bloom_bits(h: np.uint64) -> np.uint64:
+    one = np.uint64(1)
+    b63 = np.uint64(63)
+    return (
+        (one << (h & b63))
+        | (one << ((h >> np.uint64(6)) & b63))
+        | (one << ((h >> np.uint64(12)) & b63))
+    )
+
+
+@njit(inline="always", cache=True)
+def _find(table: np.ndarray, bloom: np.ndarray, h: np.uint64) -> int:
+    bits = _bloom_bits(h)
+    if bloom[(h >> np.uint64(40)) & np.uint64(bloom.size - 1)] & bits != bits:
+        return -1
+    mask = np.uint64(table.size // 2 - 1)
+    slot = h & mask
+    while True:
+        e = table[2 * slot + 1]
+        if e == _ZERO:
+            return -1
+        if table[2 * slot] == h:
+            return int(e) - 1
+        slot = (slot + np.uint64(1)) & mask
+
+
+@njit(cache=True)
+def find_key(table: np.ndarray, bloom: np.ndarray, h: np.uint64) -> int:
+    """The first entry whose hash is ``h``, or -1."""
+    return _find(table, bloom, h)
+
+
+# --- byte-level tests -------------------------------------------------------------
+
+
+# Character classes as one table lookup a byte (chained comparisons of bytes
+# compile to slow code in Numba): bit 1 hex digit, 2 decimal digit, 4 letter,
+# 8 scheme character, 16 domain-label character (DOMAIN_LABEL_RE: anything but
+# . space \t \n \r \f \v / : @ ? # [ ] \ %).
+_HEX, _DIGIT, _ALPHA, _SCHEME, _LABEL = 1, 2, 4, 8, 16
+
+
+def _classes() -> tuple[np.ndarray, np.ndarray]:
+    cls = np.zeros(256, np.uint8)
+    lower = np.arange(256, dtype=np.uint8)
+    for c in range(256):
+        ch = chr(c)
+        if ch in "0123456789abcdefABCDEF":
+            cls[c] |= _HEX
+        if ch in "0123456789":
+            cls[c] |= _DIGIT
+        if ch.isascii() and ch.isalpha():
+            cls[c] |= _ALPHA
+            lower[c] = ord(ch.lower())
+        if ch.isascii() and (ch.isalnum() or ch in "+.-"):
+            cls[c] |= _SCHEME
+        if ch not in ". \t\n\r\f\v/:@?#[]\\%":
+            cls[c] |= _LABEL
+    return cls, lower
+
+
+_CLASS, _LOWER = _classes()
+
+
+@njit(inline="always", cache=True)
+def _is_hex(c: np.uint8) -> bool:
+    return bool(_CLASS[c] & _HEX)
+
+
+@njit(inline="always", cache=True)
+def _is_digit(c: np.uint8) -> bool:
+    return bool(_CLASS[c] & _DIGIT)
+
+
+@njit(inline="always", cache=True)
+def _is_alpha(c: np.uint8) -> bool:
+    return bool(_CLASS[c] & _ALPHA)
+
+
+@njit(inline="always", cache=True)
+def _is_scheme(c: np.uint8) -> bool:
+    return bool(_CLASS[c] & _SCHEME)
+
+
+@njit(inline="always", cache=True)
+def _label_char(c: np.uint8) -> bool:
+    return bool(_CLASS[c] & _LABEL)
+
+
+@njit(inline="always", cache=True)
+def _lower(c: np.uint8) -> np.uint8:
+    return np.uint8(_LOWER[c])
+
+
+@njit(inline="always", cache=True)
+def _hex_value(c: np.uint8) -> int:
+    if c <= 57:
+        return int(c) - 48
+    if c >= 97:
+        return int(c) - 87
+    return int(c) - 55
+
+
+@njit(inline="always", cache=True)
+def _contains(data: np.ndarray, a: int, b: int, c: int) -> bool:
+    for i in range(a, b):
+        if data[i] == c:
+            return True
+    return False
+
+
+@njit(inline="always", cache=True)
+def _all_hex(data: np.ndarray, a: int, b: int) -> bool:
+    for i in range(a, b):
+        if not _is_hex(data[i]):
+            return False
+    return True
+
+
+@njit(inline="always", cache=True)
+def _ipv4(data: np.ndarray, a: int, b: int) -> int:
+    """``-2``: not of the form of IPV4_RE; ``-1``: of the form, an octet above 255;
+    else the address."""
+    value = 0
+    octets = 0
+    i = a
+    while True:
+        start = i
+        n = 0
+        while i < b and _is_digit(data[i]):
+            n = n * 10 + int(data[i]) - 48
+            i += 1
+        width = i - start
+        if width == 0 or width > 3 or (width > 1 and data[start] == 48):
+            return -2
+        octets += 1
+        value = value * 256 + n if n <= 255 and value >= 0 else -1
+        if octets == 4:
+            break
+        if i >= b or data[i] != _DOT:
+            return -2
+        i += 1
+    if i != b:
+        return -2
+    return value
+
+
+@njit(inline="always", cache=True)
+def _infer(data: np.ndarray, a: int, b: int) -> int:
+    """keys.infer_kind without a type name, on trimmed bytes."""
+    for i in range(a, b - 2):
+        if data[i] == _COLON and data[i + 1] == _SLASH and data[i + 2] == _SLASH:
+            return K_URL
+    n = b - a
+    if (n == 32 or n == 40 or n == 64) and _all_hex(data, a, b):
+        return K_MD5 if n == 32 else (K_SHA1 if n == 40 else K_SHA256)
+    if _ipv4(data, a, b) != -2:
+        return K_IPV4
+    if _contains(data, a, b, _COLON):
+        return K_IPV6
+    if _contains(data, a, b, _SLASH):
+        return K_URL
+    if _contains(data, a, b, _DOT):
+        return K_DOMAIN
+    return K_NONE
+
+
+@njit(inline="always", cache=True)
+def _hextet(data: np.ndarray, a: int, b: int) -> int:
+    if b - a < 1 or b - a > 4:
+        return -1
+    v = 0
+    for i in range(a, b):
+        if not _is_hex(data[i]):
+            return -1
+        v = v * 16 + _hex_value(data[i])
+    return v
+
+
+@njit(inline="always", cache=True)
+def _ipv6(
+    data: np.ndarray, a: int, b: int, ps: np.ndarray, pe: np.ndarray
+) -> tuple[bool, np.uint64, np.uint64]:
+    """An IPv6 address as (ok, high 64 bits, low 64 bits), by the rules of
+    Python's ``ipaddress`` (after keys.ipv6_int drops brackets and a zone)."""
+    fail = (False, _ZERO, _ZERO)
+    if b - a >= 2 and data[a] == _LBRACKET and data[b - 1] == _RBRACKET:
+        a += 1
+        b -= 1
+    for i in range(a, b):
+        if data[i] == _PERCENT:
+            b = i
+            break
+    n = 0
+    start = a
+    for i in range(a, b + 1):
+        if i == b or data[i] == _COLON:
+            if n >= 10:
+                return fail
+            ps[n] = start
+            pe[n] = i
+            n += 1
+            start = i + 1
+    if n < 3:
+        return fail
+    tail = -1
+    if _contains(data, ps[n - 1], pe[n - 1], _DOT):
+        tail = _ipv4(data, ps[n - 1], pe[n - 1])
+        if tail < 0:
+            return fail
+    total = n + 1 if tail >= 0 else n
+    if total > 9:
+        return fail
+    skip = -1
+    for i in range(1, total - 1):
+        is_data = i < n - 1 or tail < 0  # else one of the IPv4 tail's two hextets
+        if is_data and pe[i] == ps[i]:
+            if skip >= 0:
+                return fail
+            skip = i
+    first_empty = pe[0] == ps[0]
+    last_empty = tail < 0 and pe[n - 1] == ps[n - 1]
+    if skip >= 0:
+        parts_hi = skip
+        parts_lo = total - skip - 1
+        if first_empty:
+            parts_hi -= 1
+            if parts_hi:
+                return fail
+        if last_empty:
+            parts_lo -= 1
+            if parts_lo:
+                return fail
+        skipped = 8 - (parts_hi + parts_lo)
+        if skipped < 1:
+            return fail
+    else:
+        if total != 8 or first_empty or last_empty:
+            return fail
+        parts_hi = total
+        parts_lo = 0
+        skipped = 0
+    hi = _ZERO
+    lo = _ZERO
+    for j in range(parts_hi + skipped + parts_lo):
+        if j < parts_hi:
+            i = j
+        elif j < parts_hi + skipped:
+            i = -1
+        else:
+            i = total - (parts_hi + skipped + parts_lo) + j
+        if i < 0:
+            v = 0
+        elif tail >= 0 and i == n - 1:
+            v = tail >> 16
+        elif tail >= 0 and i == n:
+            v = tail & 0xFFFF
+        else:
+            v = _hextet(data, ps[i], pe[i])
+            if v < 0:
+                return fail
+        hi = (hi << _S16) | (lo >> _S48)
+        lo = (lo << _S16) | np.uint64(v)
+    return (True, hi, lo)
+
+
+@njit(inline="always", cache=True)
+def _domain(
+    src: np.ndarray, a: int, b: int, out: np.ndarray, at: int, dots: np.ndarray
+) -> tuple[int, int]:
+    """keys.normalise_domain of trimmed bytes, written lower-cased at ``out[at:]``.
+
+    Returns the end of what was written (-1 when it is not a domain name) and
+    the number of dots, whose positions in ``out`` go to ``dots``.
+    """
+    if b > a and src[b - 1] == _DOT:
+        b -= 1
+    if b <= a or b - a > 253:
+        return -1, 0
+    width = 0
+    n = 0
+    for i in range(a, b):
+        c = src[i]
+        if c == _DOT:
+            if width == 0:
+                return -1, 0
+            width = 0
+            dots[n] = at + i - a
+            n += 1
+        elif _label_char(c):
+            width += 1
+            if width > 63:
+                return -1, 0
+        else:
+            return -1, 0
+        out[at + i - a] = _lower(c)
+    if width == 0:
+        return -1, 0
+    return at + b - a, n
+
+
+# --- the scan ---------------------------------------------------------------------
+
+
+@njit(inline="always", cache=True)
+def _add_int(
+    n: int, tag: int, hi: np.uint64, lo: np.uint64, kt: np.ndarray, kh: np.ndarray,
+    khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
+) -> int:  # fmt: skip
+    kt[n] = tag
+    kh[n] = _int_hash(tag, hi, lo)
+    khi[n] = hi
+    klo[n] = lo
+    ks[n] = 0
+    ke[n] = 0
+    return n + 1
+
+
+@njit(inline="always", cache=True)
+def _domain_keys(
+    buf: np.ndarray, a: int, b: int, dots: np.ndarray, ndots: int, depths: np.ndarray,
+    n: int, kt: np.ndarray, kh: np.ndarray, khi: np.ndarray, klo: np.ndarray,
+    ks: np.ndarray, ke: np.ndarray,
+) -> int:  # fmt: skip
+    """Keys for the label suffixes of the domain ``buf[a:b]`` (dots at
+    ``dots[:ndots]``) at the depths in use (ascending)."""
+    for j in range(depths.size):
+        d = depths[j]
+        if d > ndots + 1:
+            break
+        start = a if d == ndots + 1 else dots[ndots - d] + 1
+        kt[n] = TAG_DOMAIN
+        kh[n] = _text_hash(TAG_DOMAIN, buf, start, b)
+        khi[n] = _ZERO
+        klo[n] = _ZERO
+        ks[n] = start
+        ke[n] = b
+        n += 1
+    return n
+
+
+@njit(inline="always", cache=True)
+def _ipv4_keys(
+    ip: int, v4_prefixes: np.ndarray, v4_masks: np.ndarray, n: int, kt: np.ndarray,
+    kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
+) -> int:  # fmt: skip
+    for j in range(v4_prefixes.size):
+        lo = np.uint64(ip) & v4_masks[j]
+        n = _add_int(n, TAG_IPV4 + v4_prefixes[j], _ZERO, lo, kt, kh, khi, klo, ks, ke)
+    return n
+
+
+@njit(inline="always", cache=True)
+def _url(
+    data: np.ndarray, a: int, b: int, buf: np.ndarray, dots: np.ndarray,
+    v4_prefixes: np.ndarray, v4_masks: np.ndarray, depths: np.ndarray, kt: np.ndarray,
+    kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
+) -> int:  # fmt: skip
+    """keys.split_url and the URL's probe keys; the number of keys, -1 if not a URL."""
+    # the scheme: letters etc. up to the first colon, which must open "://"
+    has_scheme = False
+    for i in range(a, b - 2):
+        if data[i] == _COLON and data[i + 1] == _SLASH and data[i + 2] == _SLASH:
+            has_scheme = True
+            break
+    w = 0
+    if has_scheme:
+        c = a
+        while data[c] != _COLON:
+            c += 1
+        if c + 2 >= b or data[c + 1] != _SLASH or data[c + 2] != _SLASH:
+            return -1
+        if c == a or not _is_alpha(data[a]):
+            return -1
+        for i in range(a, c):
+            ch = data[i]
+            if not _is_scheme(ch):
+                return -1
+            buf[w] = _lower(ch)
+            w += 1
+        s = c + 3
+    else:
+        for ch in (104, 116, 116, 112):  # "http"
+            buf[w] = ch
+            w += 1
+        s = a
+    scheme_end = w
+    buf[w] = _COLON
+    buf[w + 1] = _SLASH
+    buf[w + 2] = _SLASH
+    w += 3
+    # [userinfo@]
+    hs = s
+    for i in range(s, b):
+        ch = data[i]
+        if ch == _SLASH or ch == _QUESTION or ch == _HASHMARK:
+            break
+        if ch == _AT:
+            hs = i + 1
+            break
+    # host: [v6 literal] or anything up to / ? # :
+    he = -1
+    if hs < b and data[hs] == _LBRACKET:
+        j = hs + 1
+        while j < b and (_is_hex(data[j]) or data[j] == _COLON or data[j] == _DOT):
+            j += 1
+        if j > hs + 1 and j < b and data[j] == _RBRACKET:
+            he = j + 1
+    if he < 0:
+        he = hs
+        while he < b:
+            ch = data[he]
+            if ch == _SLASH or ch == _QUESTION or ch == _HASHMARK or ch == _COLON:
+                break
+            he += 1
+    if he == hs:
+        return -1
+    host_at = w
+    for i in range(hs, he):
+        buf[w] = _lower(data[i])
+        w += 1
+    host_end = w
+    # [:port], then path and query up to the fragment
+    j = he
+    port_s = port_e = j
+    if j < b and data[j] == _COLON:
+        j += 1
+        port_s = j
+        while j < b and _is_digit(data[j]):
+            j += 1
+        port_e = j
+    f = j
+    while f < b and data[f] != _HASHMARK:
+        f += 1
+    for i in range(f, b):  # "#.*" does not cross a line end
+        if data[i] == 10:
+            return -1
+    port_len = port_e - port_s
+    if port_len > 0 and not _default_port(buf, scheme_end, data, port_s, port_e):
+        buf[w] = _COLON
+        w += 1
+        for i in range(port_s, port_e):
+            buf[w] = data[i]
+            w += 1
+    if j == f or data[j] == _QUESTION:
+        buf[w] = _SLASH
+        w += 1
+    for i in range(j, f):
+        buf[w] = data[i]
+        w += 1
+    n = 0
+    kt[n] = TAG_URL
+    kh[n] = _text_hash(TAG_URL, buf, 0, w)
+    khi[n] = _ZERO
+    klo[n] = _ZERO
+    ks[n] = 0
+    ke[n] = w
+    n += 1
+    # the host, as an IPv4 address or a domain
+    ha, hb = host_at, host_end
+    if hb - ha >= 2 and buf[ha] == _LBRACKET and buf[hb - 1] == _RBRACKET:
+        ha += 1
+        hb -= 1
+    ip = _ipv4(buf, ha, hb)
+    if ip != -2:
+        if ip >= 0:
+            n = _ipv4_keys(ip, v4_prefixes, v4_masks, n, kt, kh, khi, klo, ks, ke)
+    elif not _contains(buf, ha, hb, _COLON):
+        while ha < hb and buf[ha] == _SPACE:
+            ha += 1
+        while hb > ha and buf[hb - 1] == _SPACE:
+            hb -= 1
+        d_end, ndots = _domain(buf, ha, hb, buf, w, dots)
+        if d_end >= 0:
+            n = _domain_keys(buf, w, d_end, dots, ndots, depths, n, kt, kh, khi, klo, ks, ke)
+    return n
+
+
+_HTTP = np.frombuffer(b"http", np.uint8)
+_HTTPS = np.frombuffer(b"https", np.uint8)
+_FTP = np.frombuffer(b"ftp", np.uint8)
+_P80 = np.frombuffer(b"80", np.uint8)
+_P443 = np.frombuffer(b"443", np.uint8)
+_P21 = np.frombuffer(b"21", np.uint8)
+
+
+@njit(inline="always", cache=True)
+def _equal(x: np.ndarray, xa: int, xb: int, y: np.ndarray) -> bool:
+    if xb - xa != y.size:
+        return False
+    for i in range(y.size):
+        if x[xa + i] != y[i]:
+            return False
+    return True
+
+
+@njit(inline="always", cache=True)
+def _default_port(
+    buf: np.ndarray, scheme_end: int, data: np.ndarray, port_s: int, port_e: int
+) -> bool:
+    """Whether the port is the default of the (lower-cased) scheme (keys.DEFAULT_PORTS)."""
+    if _equal(buf, 0, scheme_end, _HTTP):
+        return _equal(data, port_s, port_e, _P80)
+    if _equal(buf, 0, scheme_end, _HTTPS):
+        return _equal(data, port_s, port_e, _P443)
+    if _equal(buf, 0, scheme_end, _FTP):
+        return _equal(data, port_s, port_e, _P21)
+    return False
+
+
+def scan(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    is_null: np.ndarray,
+    types: np.ndarray,
+    ts: np.ndarray,
+    ts_null: np.ndarray,
+    start: int,
+    stop: int,
+    plan: tuple[np.ndarray, ...],
+    index: tuple[np.ndarray, ...],
+    collect: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """Rows ``start:stop`` of an Arrow string column against the indicator index.
+
+    ``plan`` is (IPv4 prefixes, their masks, IPv6 prefixes, their high and low
+    masks, domain depths in use); ``index`` is (table, Bloom filter, hashes,
+    tags, his, los, text starts, text stops, text bytes, indicator positions,
+    valid from, valid until), both in that order.
+
+    Returns (match rows, match indicator idx, match kinds, rejected rows, their
+    reason codes, rows left to the Python reference (non-ASCII), and — only when
+    ``collect`` is set, for the tests — every probe key: its row, tag, hi, lo and
+    text (offsets into a byte buffer)). Rows are 0-based positions in the column.
+
+    The compiled loop never reallocates: when an output array is full it stops
+    before the row that did not fit and this function grows the array and goes
+    on (arrays reassigned inside a compiled loop cost reference counting on
+    every row).
+    """
+    rows = max(0, stop - start)
+    maxlen = int(np.max(np.diff(offsets[start : stop + 1]))) if rows else 0
+    buf = np.empty(2 * maxlen + 32, np.uint8)
+    ints = np.empty((6, MAX_KEYS), np.int64)  # IPv6 parts or domain dots; key tags, spans
+    words = np.empty((3, MAX_KEYS), np.uint64)  # key hashes, his, los
+    m_row = np.empty(max(1024, rows // 16), np.int64)
+    m_idx = np.empty_like(m_row)
+    m_kind = np.empty(m_row.size, np.uint8)
+    j_row = np.empty(rows, np.int64)
+    j_why = np.empty(rows, np.uint8)
+    f_row = np.empty(rows, np.int64)
+    size = 1024 if collect else 0
+    c_row = np.empty(size, np.int64)
+    c_tag = np.empty(size, np.int64)
+    c_hi = np.empty(size, np.uint64)
+    c_lo = np.empty(size, np.uint64)
+    c_off = np.zeros(size + 1, np.int64)
+    c_text = np.empty(size * 16, np.uint8)
+    counts = np.zeros(4, np.int64)  # matches, rejects, handed back, collected keys
+    r = start
+    while True:
+        r = _scan_rows_nb(
+            offsets, data, is_null, types, ts, ts_null, r, stop, *plan, *index,
+            buf, ints, words, m_row, m_idx, m_kind, j_row, j_why, f_row,
+            c_row, c_tag, c_hi, c_lo, c_off, c_text, counts, collect,
+        )  # fmt: skip
+        if r >= stop:
+            break
+        if collect:
+            c_row, c_tag = np.resize(c_row, 2 * c_row.size), np.resize(c_tag, 2 * c_row.size)
+            c_hi, c_lo = np.resize(c_hi, 2 * c_row.size), np.resize(c_lo, 2 * c_row.size)
+            c_off = np.resize(c_off, c_row.size + 1)
+            c_text = np.resize(c_text, 2 * c_text.size + MAX_KEYS * buf.size)
+        else:
+            size = 2 * m_row.size
+            m_row, m_idx, m_kind = (
+                np.resize(m_row, size),
+                np.resize(m_idx, size),
+                np.resize(m_kind, size),
+            )
+    nm, nj, nf, nc = (int(x) for x in counts)
+    return (
+        m_row[:nm], m_idx[:nm], m_kind[:nm], j_row[:nj], j_why[:nj], f_row[:nf],
+        c_row[:nc], c_tag[:nc], c_hi[:nc], c_lo[:nc], c_off[: nc + 1], c_text,
+    )  # fmt: skip
+
+
+def _scan_rows(
+    offsets: np.ndarray, data: np.ndarray, is_null: np.ndarray, types: np.ndarray,
+    ts: np.ndarray, ts_null: np.ndarray, start: int, stop: int,
+    v4_prefixes: np.ndarray, v4_masks: np.ndarray, v6_prefixes: np.ndarray,
+    v6_mask_hi: np.ndarray, v6_mask_lo: np.ndarray, depths: np.ndarray,
+    table: np.ndarray, bloom: np.ndarray, e_hash: np.ndarray, e_tag: np.ndarray,
+    e_hi: np.ndarray, e_lo: np.ndarray, e_start: np.ndarray, e_stop: np.ndarray,
+    e_data: np.ndarray, e_idx: np.ndarray, e_from: np.ndarray, e_until: np.ndarray,
+    buf: np.ndarray, ints: np.ndarray, words: np.ndarray,
+    m_row: np.ndarray, m_idx: np.ndarray, m_kind: np.ndarray,
+    j_row: np.ndarray, j_why: np.ndarray, f_row: np.ndarray,
+    c_row: np.ndarray, c_tag: np.ndarray, c_hi: np.ndarray, c_lo: np.ndarray,
+    c_off: np.ndarray, c_text: np.ndarray, counts: np.ndarray, collect: bool,
+) -> int:  # fmt: skip
+    """The loop of :func:`scan`; returns the row it stopped before (``stop`` when done)."""
+    ps = ints[0]
+    pe = ints[1]
+    kt = ints[2]
+    ks = ints[3]
+    ke = ints[4]
+    kh = words[0]
+    khi = words[1]
+    klo = words[2]
+    nm = counts[0]
+    nj = counts[1]
+    nf = counts[2]
+    nc = counts[3]
+    for r in range(start, stop):
+        why = 0
+        kind = K_NONE
+        n = 0
+        a = offsets[r]
+        b = offsets[r + 1]
+        while a < b and data[a] == _SPACE:
+            a += 1
+        while b > a and data[b - 1] == _SPACE:
+            b -= 1
+        t = types[r]
+        if ts_null[r]:
+            why = R_TS
+        elif is_null[r] or a == b:
+            why = R_EMPTY
+        else:
+            bits = 0
+            for i in range(a, b):
+                bits |= data[i]
+            if bits >= 128:  # not ASCII: the caller normalises it
+                f_row[nf] = r
+                nf += 1
+                continue
+            if t == T_UNKNOWN:
+                why = R_TYPE
+            elif t == T_INFER:
+                kind = _infer(data, a, b)
+                if kind == K_NONE:
+                    why = R_KIND
+            elif t == T_IP:
+                kind = K_IPV6 if _contains(data, offsets[r], offsets[r + 1], _COLON) else K_IPV4
+            elif t == T_HASH:
+                w = b - a
+                kind = K_MD5 if w == 32 else (K_SHA1 if w == 40 else K_SHA256)
+            else:
+                kind = t
+        if why == 0:
+            if kind == K_IPV4:
+                ip = _ipv4(data, a, b)
+                if ip < 0:
+                    why = R_IPV4
+                else:
+                    n = _ipv4_keys(ip, v4_prefixes, v4_masks, 0, kt, kh, khi, klo, ks, ke)
+            elif kind == K_IPV6:
+                ok, hi, lo = _ipv6(data, a, b, ps, pe)
+                if not ok:
+                    why = R_IPV6
+                else:
+                    for j in range(v6_prefixes.size):
+                        n = _add_int(
+                            n,
+                            TAG_IPV6 + v6_prefixes[j],
+                            hi & v6_mask_hi[j],
+                            lo & v6_mask_lo[j],
+                            kt, kh, khi, klo, ks, ke,
+                        )  # fmt: skip
+            elif kind == K_DOMAIN:
+                end, ndots = _domain(data, a, b, buf, 0, ps)
+                if end < 0:
+                    why = R_DOMAIN
+                else:
+                    n = _domain_keys(buf, 0, end, ps, ndots, depths, 0, kt, kh, khi, klo, ks, ke)
+            elif kind == K_URL:
+                n = _url(
+                    data, a, b, buf, ps, v4_prefixes, v4_masks, depths, kt, kh, khi, klo, ks, ke
+                )
+                if n < 0:
+                    why = R_URL
+            else:
+                w = b - a
+                want = 32 if kind == K_MD5 else (40 if kind == K_SHA1 else 64)
+                hexes = _HEX if w == want else 0
+                for i in range(w):
+                    c = data[a + i]
+                    hexes &= _CLASS[c]
+                    buf[i] = _lower(c)
+                if hexes == 0:
+                    why = R_MD5 + kind - K_MD5
+                else:
+                    kt[0] = kind
+                    kh[0] = _text_hash(kind, buf, 0, w)
+                    ks[0] = 0
+                    ke[0] = w
+                    khi[0] = _ZERO
+                    klo[0] = _ZERO
+                    n = 1
+        if why != 0:
+            j_row[nj] = r
+            j_why[nj] = why
+            nj += 1
+            continue
+        if collect:
+            if nc + n >= c_row.size:
+                counts[0], counts[1], counts[2], counts[3] = nm, nj, nf, nc
+                return r
+            text_at = c_off[nc]
+            for k in range(n):
+                text_at += ke[k] - ks[k]
+            if text_at > c_text.size:
+                counts[0], counts[1], counts[2], counts[3] = nm, nj, nf, nc
+                return r
+            for k in range(n):
+                c_row[nc] = r
+                c_tag[nc] = kt[k]
+                c_hi[nc] = khi[k]
+                c_lo[nc] = klo[k]
+                width = ke[k] - ks[k]
+                for i in range(width):
+                    c_text[c_off[nc] + i] = buf[ks[k] + i]
+                c_off[nc + 1] = c_off[nc] + width
+                nc += 1
+            continue
+        when = ts[r]
+        row_start = nm
+        for k in range(n):
+            e = _find(table, bloom, kh[k])
+            if e < 0:
+                continue
+            h = kh[k]
+            tag = kt[k]
+            text = ke[k] > ks[k]
+            while e < e_hash.size and e_hash[e] == h:
+                same = e_tag[e] == tag
+                if same and text:
+                    width = ke[k] - ks[k]
+                    es = e_start[e]
+                    if e_stop[e] - es != width:
+                        same = False
+                    else:
+                        for i in range(width):
+                            if e_data[es + i] != buf[ks[k] + i]:
+                                same = False
+                                break
+                elif same:
+                    same = e_hi[e] == khi[k] and e_lo[e] == klo[k]
+                if same and e_from[e] <= when < e_until[e]:
+                    if nm == m_row.size:  # full: undo this row, let the caller grow
+                        counts[0], counts[1], counts[2], counts[3] = row_start, nj, nf, nc
+                        return r
+                    m_row[nm] = r
+                    m_idx[nm] = e_idx[e]
+                    m_kind[nm] = kind
+                    nm += 1
+                e += 1
+    counts[0], counts[1], counts[2], counts[3] = nm, nj, nf, nc
+    return stop
+
+
+# Compiled without Numba's reference counting: the loop allocates nothing, and
+# counting every array handed to an inlined helper cost more than the work.
+_scan_rows_nb: Any = cast(Any, njit)(nogil=True, cache=True, _nrt=False)(_scan_rows)

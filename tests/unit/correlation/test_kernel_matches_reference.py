@@ -1,0 +1,164 @@
+"""The compiled kernel normalises observables exactly as the Python reference does."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from watchfloor.engines.correlation import IndicatorSet, _compiled
+from watchfloor.engines.correlation.kernel import REASONS, Kernel, type_code
+from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
+from watchfloor.engines.correlation.keys import Key, KeyPlan, MalformedValue, observable_keys
+
+PLAN = KeyPlan(ipv4_prefixes=(32, 24, 8), ipv6_prefixes=(128, 64, 48), domain_depths=(1, 2, 3))
+TYPES = [
+    None,
+    "",
+    "ip",
+    "ipv4-addr",
+    "IPv6",
+    "domain",
+    "hostname",
+    "url",
+    "md5",
+    "sha1",
+    "SHA-256",
+    "hash",
+    "mutex",
+    " domain-name ",
+]
+
+
+_EMPTY_INDEX = KeyIndex.build(IndicatorSet.build([]).keys)
+
+
+def _kernel_keys(values: list[tuple[str | None, str | None]]) -> list[frozenset[Key] | str | None]:
+    """Per value: its probe keys, None when rejected, "reference" when handed back."""
+    column = pa.array([v for v, _ in values], pa.string())
+    offsets, data = string_buffers(column)
+    n = len(values)
+    out = _compiled.scan(
+        offsets,
+        data,
+        column.is_null().to_numpy(zero_copy_only=False),
+        np.array([type_code(t) for _, t in values], np.int8),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.bool_),
+        0,
+        n,
+        PlanArrays.of(PLAN).arrays(),
+        _EMPTY_INDEX.arrays(),
+        collect=True,
+    )
+    rejected, handed_back = set(out[3].tolist()), set(out[5].tolist())
+    c_row, c_tag, c_hi, c_lo, c_off, c_text = out[6:]
+    keys: list[set[Key]] = [set() for _ in values]
+    for i, row in enumerate(c_row.tolist()):
+        text = bytes(c_text[c_off[i] : c_off[i + 1]]).decode("utf-8")
+        keys[row].add(Key(int(c_tag[i]), int(c_hi[i]), int(c_lo[i]), text))
+    return [
+        None if r in rejected else "reference" if r in handed_back else frozenset(keys[r])
+        for r in range(n)
+    ]
+
+
+def _reference(value: str | None, type_name: str | None) -> frozenset[Key] | None:
+    try:
+        return frozenset(observable_keys(value or "", type_name, PLAN))
+    except MalformedValue:
+        return None
+
+
+octet = st.integers(0, 300).map(str) | st.sampled_from(["01", "007", "", "a"])
+ipv4 = st.lists(octet, min_size=3, max_size=5).map(".".join)
+ipv6 = st.integers(0, (1 << 128) - 1).map(
+    lambda n: str(ipaddress.IPv6Address(n))
+) | st.sampled_from(
+    [
+        "::",
+        "::1",
+        "1::",
+        "::ffff:192.0.2.1",
+        "[2001:db8::1]",
+        "2001:DB8::1%eth0",
+        "1:2:3:4:5:6:7::",
+        "1:2:3:4:5:6:7:8::",
+        ":1::",
+        "1:::2",
+        "12345::",
+        "::1.2.3.999",
+        "1:2:3:4:5:6:1.2.3.4",
+    ]
+)
+label = st.text(alphabet="abcXYZ09-_ü", min_size=0, max_size=5)
+domain = st.lists(label, min_size=1, max_size=4).map(".".join) | st.sampled_from(
+    ["evil.example.", "A.B.C.D.E", "x y.example", "..", "a/b"]
+)
+url = st.builds(
+    lambda s, h, p, path: f"{s}://{h}{p}{path}",
+    st.sampled_from(["http", "HTTPS", "ftp", "h2x"]),
+    domain | ipv4 | st.just("[2001:db8::1]"),
+    st.sampled_from(["", ":80", ":443", ":8080", ":"]),
+    st.sampled_from(["", "/", "/A/b", "?q=1", "/x#frag", "#f"]),
+) | st.sampled_from(["evil.example/x", "http://", "://x", "http://user@h.example/"])
+hexes = st.text(alphabet="0123456789abcdefABCDEFg", min_size=30, max_size=66)
+values = (ipv4 | ipv6 | domain | url | hexes | st.text(max_size=6)).map(lambda v: v) | st.builds(
+    lambda v: f" {v} ", ipv4 | domain
+)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(values, st.sampled_from(TYPES)), min_size=20, max_size=80))
+def test_kernel_keys_equal_reference_keys(batch: list[tuple[str, str | None]]) -> None:
+    got_all = _kernel_keys(list(batch))
+    for (value, type_name), got in zip(batch, got_all, strict=True):
+        if got == "reference":  # non-ASCII: the reference itself normalises it
+            assert not value.strip(" ").isascii(), (value, type_name)
+            continue
+        assert got == _reference(value, type_name), (value, type_name)
+
+
+def test_edge_cases_agree() -> None:
+    batch: list[tuple[str | None, str | None]] = [
+        (None, None),
+        ("", "ip"),
+        ("10.0.0.1", "ip"),
+        ("::ffff:10.0.0.1", None),
+        ("HTTP://Evil.Example:80?q=A#x", None),
+        ("WWW.EVIL.EXAMPLE.", "domain"),
+        ("D41D8CD98F00B204E9800998ECF8427E", None),
+        ("d41d8cd98f00b204e9800998ecf8427e", "sha1"),
+        ("bücher.example", None),
+    ]
+    got = _kernel_keys(batch)
+    assert got[:8] == [_reference(v, t) for v, t in batch[:8]]
+    assert got[0] is None and got[1] is None and got[7] is None
+    assert got[2] and got[3] and got[4] and got[5] and got[6]
+    assert got[8] == "reference"  # bücher.example: Unicode, handed back
+
+
+def test_rows_are_rejected_with_the_reference_reasons() -> None:
+    batch = pa.record_batch(
+        {
+            "row_no": pa.array(range(7), pa.int64()),
+            "ts": pa.array(["2025-01-01T00:00:00Z"] * 6 + ["not a time"]),
+            "value": ["1.2.3.999", "   ", "x", "evil..example", "abc", "1.2.3.4", "1.2.3.4"],
+            "type": [None, None, None, "domain", "sha1", "mutex", None],
+        }
+    )
+    with Kernel(IndicatorSet.build([]).keys, KeyPlan(ipv4_prefixes=(32,))) as kernel:
+        matches, rejects, count = kernel.scan(batch, "log.csv")
+    assert matches.num_rows == 0 and count == 7
+    assert [(r.row, r.reason) for r in rejects] == [
+        (0, REASONS[_compiled.R_IPV4]),
+        (1, "empty value"),
+        (2, "cannot tell the kind of value"),
+        (3, "not a domain name"),
+        (4, "not a SHA-1 (40 hex digits) hash"),
+        (5, "unknown observable type mutex"),
+        (6, "missing or malformed timestamp"),
+    ]
