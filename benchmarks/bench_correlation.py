@@ -32,6 +32,7 @@ import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,7 @@ import pyarrow.parquet as pq
 
 from watchfloor.adapters.observables import detect_log, read_observables
 from watchfloor.engines.correlation import (
+    CorrelationResult,
     DuckDBCorrelator,
     Indicator,
     IndicatorSet,
@@ -136,14 +138,11 @@ def load_indicators(path: Path) -> tuple[IndicatorSet, float]:
     return built, time.perf_counter() - start
 
 
-def _median_time(fn: object, repeats: int) -> tuple[float, object]:
-    times = []
-    out: object = None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+def _timed(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall seconds, CPU seconds of the whole process (all threads), result."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
 def main() -> None:
@@ -183,36 +182,42 @@ def main() -> None:
         ceiling_sql = (
             f"SELECT count(*) FROM read_parquet('{obs_path}') o JOIN ind_raw i ON o.value = i.value"
         )
-        t_ceiling, ceiling_n = _median_time(
-            lambda: con.sql(ceiling_sql).fetchall()[0], args.repeats
-        )
         read_sql = (
             f"SELECT file_row_number AS row_no, timestamp AS ts, value, type "
             f"FROM read_parquet('{obs_path}', file_row_number = true)"
         )
-        t_read, _ = _median_time(lambda: con.sql(read_sql).to_arrow_table(), 1)
-        con.close()
-
         log = detect_log(obs_path)
         engine = DuckDBCorrelator(read_observables, threads=args.threads)
-        t_engine, result = _median_time(lambda: engine.correlate(indicators, [log]), args.repeats)
+        # Ceiling and engine alternate, so that both meet the same machine (on a
+        # shared machine the speed drifts); the ratio is taken run by run.
+        runs: list[tuple[float, float, float, float]] = []
+        result = None
+        ceiling_n: object = None
+        for _ in range(args.repeats):
+            c_wall, c_cpu, ceiling_n = _timed(lambda: con.sql(ceiling_sql).fetchall()[0])
+            e_wall, e_cpu, result = _timed(lambda: engine.correlate(indicators, [log]))
+            runs.append((c_wall, c_cpu, e_wall, e_cpu))
+        t_read, _, _ = _timed(lambda: con.sql(read_sql).to_arrow_table())
+        con.close()
 
         rows = args.rows
         print(
             f"\n{rows:,} rows x {args.indicators:,} indicators, {args.threads} threads, "
             f"median of {args.repeats} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
         )
-        report = [
-            ("ceiling (plain DuckDB join)", t_ceiling, f"{ceiling_n[0]:,} pairs"),  # type: ignore[index]
-            ("engine (DuckDBCorrelator)", t_engine, f"{len(result):,} matches, "  # type: ignore[attr-defined]
-             f"{result.rejected_count:,} rejects"),  # type: ignore[attr-defined]
-        ]  # fmt: skip
-        for name, t, what in report:
-            print(
-                f"  {name:28s} {t:7.2f} s  {rows / t / 1e6:6.2f} M rows/s  "
-                f"{t_ceiling / t:5.0%} of ceiling  ({what})"
-            )
-        print(f"  of which DuckDB reading the Parquet into Arrow: about {t_read:.2f} s (one run)")
+        med = [statistics.median(r[i] for r in runs) for i in range(4)]
+        share = statistics.median(r[0] / r[2] for r in runs)
+        assert isinstance(result, CorrelationResult)
+        print(
+            f"  ceiling (plain DuckDB join)  {med[0]:6.2f} s  {rows / med[0] / 1e6:6.2f} M rows/s"
+            f"  {med[1]:5.2f} CPU-s  ({ceiling_n[0]:,} pairs)"  # type: ignore[index]
+        )
+        print(
+            f"  engine (DuckDBCorrelator)    {med[2]:6.2f} s  {rows / med[2] / 1e6:6.2f} M rows/s"
+            f"  {med[3]:5.2f} CPU-s  ({len(result):,} matches, {result.rejected_count:,} rejects)"
+        )
+        print(f"  engine / ceiling, run by run: {share:.0%} (median)")
+        print(f"  DuckDB reading the Parquet into Arrow alone: {t_read:.2f} s (one run)")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  peak resident memory: {peak:,.0f} MiB (whole process, indicator set included)")
 

@@ -162,3 +162,16 @@ def test_rows_are_rejected_with_the_reference_reasons() -> None:
         (5, "unknown observable type mutex"),
         (6, "missing or malformed timestamp"),
     ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=80), st.integers(0, 40), st.integers(0, 7))
+def test_word_hash_equals_the_index_hash(raw: bytes, start: int, pad: int) -> None:
+    # the scan hashes key texts eight bytes a step from a padded buffer; the
+    # index hashed the indicators byte by byte: both must agree on every span
+    start = min(start, len(raw))
+    buffer = np.zeros((len(raw) + pad + 16) // 8 * 8 + 16, np.uint8)
+    buffer[pad : pad + len(raw)] = np.frombuffer(raw, np.uint8)
+    words = buffer.view(np.uint64)
+    a, b = pad + start, pad + len(raw)
+    assert _compiled._text_hash64(4, words, a, b) == _compiled.text_key_hash(4, buffer, a, b)

@@ -106,7 +106,9 @@ def _load64(buf: np.ndarray, i: int) -> np.uint64:
 @njit(inline="always", cache=True)
 def _int_hash(tag: int, hi: np.uint64, lo: np.uint64) -> np.uint64:
     """The hash of a numeric key (addresses)."""
-    return _mix(_mix(_mix(np.uint64(tag) + _SEED_INT) ^ hi) ^ lo)
+    # one finaliser over a (wrapping) combination: keys that collide on it only
+    # cost a verification, never a false match
+    return _mix(lo + hi * _M2 + (np.uint64(tag) + _SEED_INT) * _M1)
 
 
 @njit(cache=True)
@@ -128,6 +130,33 @@ def _text_hash(tag: int, buf: np.ndarray, start: int, stop: int) -> np.uint64:
         w = _ZERO
         for j in range(stop - i):
             w |= np.uint64(buf[i + j]) << np.uint64(8 * j)
+        h = (h ^ w) * _M1
+    return _mix(h)
+
+
+@njit(inline="always", cache=True)
+def _word(buf64: np.ndarray, i: int) -> np.uint64:
+    """Eight bytes from byte ``i`` of the buffer viewed as ``buf64``, little-endian
+    (as :func:`_load64` reads them), from at most two aligned words."""
+    j = i >> 3
+    shift = np.uint64((i & 7) * 8)
+    if shift == _ZERO:
+        return np.uint64(buf64[j])
+    return np.uint64((buf64[j] >> shift) | (buf64[j + 1] << (np.uint64(64) - shift)))
+
+
+@njit(inline="always", cache=True)
+def _text_hash64(tag: int, buf64: np.ndarray, start: int, stop: int) -> np.uint64:
+    """:func:`_text_hash` of bytes ``start:stop`` of a buffer padded with at
+    least eight bytes and viewed as 64-bit words: the same value, fewer loads."""
+    h = _mix(np.uint64(tag) + _SEED_TEXT) ^ np.uint64(stop - start)
+    i = start
+    while i + 8 <= stop:
+        h = (h ^ _word(buf64, i)) * _M1
+        h ^= h >> _S31
+        i += 8
+    if i < stop:
+        w = _word(buf64, i) & ((np.uint64(1) << np.uint64(8 * (stop - i))) - np.uint64(1))
         h = (h ^ w) * _M1
     return _mix(h)
 
@@ -234,8 +263,8 @@ def find_key(table: np.ndarray, bloom: np.ndarray, h: np.uint64) -> int:
 # Character classes as one table lookup a byte (chained comparisons of bytes
 # compile to slow code in Numba): bit 1 hex digit, 2 decimal digit, 4 letter,
 # 8 scheme character, 16 domain-label character (DOMAIN_LABEL_RE: anything but
-# . space \t \n \r \f \v / : @ ? # [ ] \ %).
-_HEX, _DIGIT, _ALPHA, _SCHEME, _LABEL = 1, 2, 4, 8, 16
+# . space \t \n \r \f \v / : @ ? # [ ] \ %), 32 the dot.
+_HEX, _DIGIT, _ALPHA, _SCHEME, _LABEL, _DOTBIT = 1, 2, 4, 8, 16, 32
 
 
 def _classes() -> tuple[np.ndarray, np.ndarray]:
@@ -254,6 +283,8 @@ def _classes() -> tuple[np.ndarray, np.ndarray]:
             cls[c] |= _SCHEME
         if ch not in ". \t\n\r\f\v/:@?#[]\\%":
             cls[c] |= _LABEL
+        if ch == ".":
+            cls[c] |= _DOTBIT
     return cls, lower
 
 
@@ -308,11 +339,11 @@ def _contains(data: np.ndarray, a: int, b: int, c: int) -> bool:
 
 
 @njit(inline="always", cache=True)
-def _all_hex(data: np.ndarray, a: int, b: int) -> bool:
+def _ascii(data: np.ndarray, a: int, b: int) -> bool:
+    bits = 0
     for i in range(a, b):
-        if not _is_hex(data[i]):
-            return False
-    return True
+        bits |= data[i]
+    return bits < 128
 
 
 @njit(inline="always", cache=True)
@@ -344,23 +375,41 @@ def _ipv4(data: np.ndarray, a: int, b: int) -> int:
 
 
 @njit(inline="always", cache=True)
-def _infer(data: np.ndarray, a: int, b: int) -> int:
-    """keys.infer_kind without a type name, on trimmed bytes."""
-    for i in range(a, b - 2):
-        if data[i] == _COLON and data[i + 1] == _SLASH and data[i + 2] == _SLASH:
-            return K_URL
+def _infer(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """keys.infer_kind without a type name, on trimmed bytes, in one pass;
+    for an IPv4 address also its :func:`_ipv4` value (else -2)."""
+    colon = slash = dot = scheme = False
+    hexes = _HEX
+    quad = True  # digits and dots only
+    for i in range(a, b):
+        c = data[i]
+        cls = _CLASS[c]
+        hexes &= cls
+        quad = quad and (cls & (_DIGIT | _DOTBIT)) != 0
+        if c == _COLON:
+            if i + 2 < b and data[i + 1] == _SLASH and data[i + 2] == _SLASH:
+                scheme = True
+            colon = True
+        elif c == _SLASH:
+            slash = True
+        elif c == _DOT:
+            dot = True
+    if scheme:
+        return K_URL, -2
     n = b - a
-    if (n == 32 or n == 40 or n == 64) and _all_hex(data, a, b):
-        return K_MD5 if n == 32 else (K_SHA1 if n == 40 else K_SHA256)
-    if _ipv4(data, a, b) != -2:
-        return K_IPV4
-    if _contains(data, a, b, _COLON):
-        return K_IPV6
-    if _contains(data, a, b, _SLASH):
-        return K_URL
-    if _contains(data, a, b, _DOT):
-        return K_DOMAIN
-    return K_NONE
+    if (n == 32 or n == 40 or n == 64) and hexes:
+        return (K_MD5 if n == 32 else (K_SHA1 if n == 40 else K_SHA256)), -2
+    if quad:
+        ip = _ipv4(data, a, b)
+        if ip != -2:
+            return K_IPV4, ip
+    if colon:
+        return K_IPV6, -2
+    if slash:
+        return K_URL, -2
+    if dot:
+        return K_DOMAIN, -2
+    return K_NONE, -2
 
 
 @njit(inline="always", cache=True)
@@ -468,8 +517,9 @@ def _domain(
 ) -> tuple[int, int]:
     """keys.normalise_domain of trimmed bytes, written lower-cased at ``out[at:]``.
 
-    Returns the end of what was written (-1 when it is not a domain name) and
-    the number of dots, whose positions in ``out`` go to ``dots``.
+    Returns the end of what was written (-1 when it is not a domain name, -2
+    when it holds a non-ASCII byte: the reference lower-cases those) and the
+    number of dots, whose positions in ``out`` go to ``dots``.
     """
     if b > a and src[b - 1] == _DOT:
         b -= 1
@@ -485,6 +535,8 @@ def _domain(
             width = 0
             dots[n] = at + i - a
             n += 1
+        elif c >= 128:
+            return -2, 0
         elif _label_char(c):
             width += 1
             if width > 63:
@@ -516,11 +568,11 @@ def _add_int(
 
 @njit(inline="always", cache=True)
 def _domain_keys(
-    buf: np.ndarray, a: int, b: int, dots: np.ndarray, ndots: int, depths: np.ndarray,
+    buf64: np.ndarray, a: int, b: int, dots: np.ndarray, ndots: int, depths: np.ndarray,
     n: int, kt: np.ndarray, kh: np.ndarray, khi: np.ndarray, klo: np.ndarray,
     ks: np.ndarray, ke: np.ndarray,
 ) -> int:  # fmt: skip
-    """Keys for the label suffixes of the domain ``buf[a:b]`` (dots at
+    """Keys for the label suffixes of the domain at bytes ``a:b`` (dots at
     ``dots[:ndots]``) at the depths in use (ascending)."""
     for j in range(depths.size):
         d = depths[j]
@@ -528,7 +580,7 @@ def _domain_keys(
             break
         start = a if d == ndots + 1 else dots[ndots - d] + 1
         kt[n] = TAG_DOMAIN
-        kh[n] = _text_hash(TAG_DOMAIN, buf, start, b)
+        kh[n] = _text_hash64(TAG_DOMAIN, buf64, start, b)
         khi[n] = _ZERO
         klo[n] = _ZERO
         ks[n] = start
@@ -550,30 +602,33 @@ def _ipv4_keys(
 
 @njit(inline="always", cache=True)
 def _url(
-    data: np.ndarray, a: int, b: int, buf: np.ndarray, dots: np.ndarray,
-    v4_prefixes: np.ndarray, v4_masks: np.ndarray, depths: np.ndarray, kt: np.ndarray,
-    kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
-) -> int:  # fmt: skip
-    """keys.split_url and the URL's probe keys; the number of keys, -1 if not a URL."""
+    data: np.ndarray, a: int, b: int, buf: np.ndarray, buf64: np.ndarray, at: int,
+    dots: np.ndarray,
+    v4_prefixes: np.ndarray, v4_masks: np.ndarray, depths: np.ndarray, n: int,
+    kt: np.ndarray, kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray,
+    ke: np.ndarray,
+) -> tuple[int, int]:  # fmt: skip
+    """keys.split_url and the URL's probe keys, from key ``n`` on, the text
+    written at ``buf[at:]``: (the next key, -1 if not a URL; the end written)."""
     # the scheme: letters etc. up to the first colon, which must open "://"
     has_scheme = False
     for i in range(a, b - 2):
         if data[i] == _COLON and data[i + 1] == _SLASH and data[i + 2] == _SLASH:
             has_scheme = True
             break
-    w = 0
+    w = at
     if has_scheme:
         c = a
         while data[c] != _COLON:
             c += 1
         if c + 2 >= b or data[c + 1] != _SLASH or data[c + 2] != _SLASH:
-            return -1
+            return -1, at
         if c == a or not _is_alpha(data[a]):
-            return -1
+            return -1, at
         for i in range(a, c):
             ch = data[i]
             if not _is_scheme(ch):
-                return -1
+                return -1, at
             buf[w] = _lower(ch)
             w += 1
         s = c + 3
@@ -612,7 +667,7 @@ def _url(
                 break
             he += 1
     if he == hs:
-        return -1
+        return -1, at
     host_at = w
     for i in range(hs, he):
         buf[w] = _lower(data[i])
@@ -632,9 +687,9 @@ def _url(
         f += 1
     for i in range(f, b):  # "#.*" does not cross a line end
         if data[i] == 10:
-            return -1
+            return -1, at
     port_len = port_e - port_s
-    if port_len > 0 and not _default_port(buf, scheme_end, data, port_s, port_e):
+    if port_len > 0 and not _default_port(buf, at, scheme_end, data, port_s, port_e):
         buf[w] = _COLON
         w += 1
         for i in range(port_s, port_e):
@@ -646,12 +701,11 @@ def _url(
     for i in range(j, f):
         buf[w] = data[i]
         w += 1
-    n = 0
     kt[n] = TAG_URL
-    kh[n] = _text_hash(TAG_URL, buf, 0, w)
+    kh[n] = _text_hash64(TAG_URL, buf64, at, w)
     khi[n] = _ZERO
     klo[n] = _ZERO
-    ks[n] = 0
+    ks[n] = at
     ke[n] = w
     n += 1
     # the host, as an IPv4 address or a domain
@@ -670,8 +724,9 @@ def _url(
             hb -= 1
         d_end, ndots = _domain(buf, ha, hb, buf, w, dots)
         if d_end >= 0:
-            n = _domain_keys(buf, w, d_end, dots, ndots, depths, n, kt, kh, khi, klo, ks, ke)
-    return n
+            n = _domain_keys(buf64, w, d_end, dots, ndots, depths, n, kt, kh, khi, klo, ks, ke)
+            return n, d_end
+    return n, w
 
 
 _HTTP = np.frombuffer(b"http", np.uint8)
@@ -694,16 +749,20 @@ def _equal(x: np.ndarray, xa: int, xb: int, y: np.ndarray) -> bool:
 
 @njit(inline="always", cache=True)
 def _default_port(
-    buf: np.ndarray, scheme_end: int, data: np.ndarray, port_s: int, port_e: int
+    buf: np.ndarray, s: int, e: int, data: np.ndarray, port_s: int, port_e: int
 ) -> bool:
-    """Whether the port is the default of the (lower-cased) scheme (keys.DEFAULT_PORTS)."""
-    if _equal(buf, 0, scheme_end, _HTTP):
+    """Whether the port is the default of the (lower-cased) scheme ``buf[s:e]``
+    (keys.DEFAULT_PORTS)."""
+    if _equal(buf, s, e, _HTTP):
         return _equal(data, port_s, port_e, _P80)
-    if _equal(buf, 0, scheme_end, _HTTPS):
+    if _equal(buf, s, e, _HTTPS):
         return _equal(data, port_s, port_e, _P443)
-    if _equal(buf, 0, scheme_end, _FTP):
+    if _equal(buf, s, e, _FTP):
         return _equal(data, port_s, port_e, _P21)
     return False
+
+
+BLOCK = 1024  # probe keys gathered before the index is probed for them all
 
 
 def scan(
@@ -732,15 +791,17 @@ def scan(
     text (offsets into a byte buffer)). Rows are 0-based positions in the column.
 
     The compiled loop never reallocates: when an output array is full it stops
-    before the row that did not fit and this function grows the array and goes
-    on (arrays reassigned inside a compiled loop cost reference counting on
-    every row).
+    before the block of rows that did not fit, and this function grows the
+    array and goes on (arrays reassigned inside a compiled loop cost reference
+    counting on every row).
     """
     rows = max(0, stop - start)
     maxlen = int(np.max(np.diff(offsets[start : stop + 1]))) if rows else 0
-    buf = np.empty(2 * maxlen + 32, np.uint8)
-    ints = np.empty((6, MAX_KEYS), np.int64)  # IPv6 parts or domain dots; key tags, spans
-    words = np.empty((3, MAX_KEYS), np.uint64)  # key hashes, his, los
+    # a block's key texts, padded and also seen as 64-bit words for hashing
+    text = np.zeros(max(1 << 16, 4 * (2 * maxlen + 40)) // 8 * 8 + 16, np.uint8)
+    text64 = text.view(np.uint64)
+    ints = np.empty((8, BLOCK), np.int64)  # IPv6 parts or dots; key tags, spans, rows, kinds
+    words = np.empty((3, BLOCK), np.uint64)  # key hashes, his, los
     m_row = np.empty(max(1024, rows // 16), np.int64)
     m_idx = np.empty_like(m_row)
     m_kind = np.empty(m_row.size, np.uint8)
@@ -759,7 +820,7 @@ def scan(
     while True:
         r = _scan_rows_nb(
             offsets, data, is_null, types, ts, ts_null, r, stop, *plan, *index,
-            buf, ints, words, m_row, m_idx, m_kind, j_row, j_why, f_row,
+            text, text64, ints, words, m_row, m_idx, m_kind, j_row, j_why, f_row,
             c_row, c_tag, c_hi, c_lo, c_off, c_text, counts, collect,
         )  # fmt: skip
         if r >= stop:
@@ -768,19 +829,73 @@ def scan(
             c_row, c_tag = np.resize(c_row, 2 * c_row.size), np.resize(c_tag, 2 * c_row.size)
             c_hi, c_lo = np.resize(c_hi, 2 * c_row.size), np.resize(c_lo, 2 * c_row.size)
             c_off = np.resize(c_off, c_row.size + 1)
-            c_text = np.resize(c_text, 2 * c_text.size + MAX_KEYS * buf.size)
+            c_text = np.resize(c_text, 2 * c_text.size + MAX_KEYS * text.size)
         else:
-            size = 2 * m_row.size
-            m_row, m_idx, m_kind = (
-                np.resize(m_row, size),
-                np.resize(m_idx, size),
-                np.resize(m_kind, size),
-            )
+            grown = 2 * m_row.size
+            m_row, m_idx = np.resize(m_row, grown), np.resize(m_idx, grown)
+            m_kind = np.resize(m_kind, grown)
     nm, nj, nf, nc = (int(x) for x in counts)
     return (
         m_row[:nm], m_idx[:nm], m_kind[:nm], j_row[:nj], j_why[:nj], f_row[:nf],
         c_row[:nc], c_tag[:nc], c_hi[:nc], c_lo[:nc], c_off[: nc + 1], c_text,
     )  # fmt: skip
+
+
+@njit(inline="always", cache=True)
+def _probe_block(
+    nk: int, ts: np.ndarray, table: np.ndarray, bloom: np.ndarray, e_hash: np.ndarray,
+    e_tag: np.ndarray, e_hi: np.ndarray, e_lo: np.ndarray, e_start: np.ndarray,
+    e_stop: np.ndarray, e_data: np.ndarray, e_idx: np.ndarray, e_from: np.ndarray,
+    e_until: np.ndarray, text: np.ndarray, kt: np.ndarray, kh: np.ndarray, khi: np.ndarray,
+    klo: np.ndarray, ks: np.ndarray, ke: np.ndarray, krow: np.ndarray, kkind: np.ndarray,
+    passed: np.ndarray, m_row: np.ndarray, m_idx: np.ndarray, m_kind: np.ndarray, nm: int,
+) -> int:  # fmt: skip
+    """Probe the block's keys and emit the matches; the new match count, or -1
+    when the match arrays are full.
+
+    The Bloom filter is read for every key in one tight loop first, so that
+    the processor overlaps those memory reads; only keys that pass it go on
+    to the table and to exact verification.
+    """
+    bloom_mask = np.uint64(bloom.size - 1)
+    shift = np.uint64(40)
+    for q in range(nk):
+        h = kh[q]
+        bits = _bloom_bits(h)
+        passed[q] = (bloom[(h >> shift) & bloom_mask] & bits) == bits
+    for q in range(nk):
+        if not passed[q]:
+            continue
+        h = kh[q]
+        e = _find(table, bloom, h)
+        if e < 0:
+            continue
+        tag = kt[q]
+        is_text = ke[q] > ks[q]
+        when = ts[krow[q]]
+        while e < e_hash.size and e_hash[e] == h:
+            same = e_tag[e] == tag
+            if same and is_text:
+                width = ke[q] - ks[q]
+                es = e_start[e]
+                if e_stop[e] - es != width:
+                    same = False
+                else:
+                    for i in range(width):
+                        if e_data[es + i] != text[ks[q] + i]:
+                            same = False
+                            break
+            elif same:
+                same = e_hi[e] == khi[q] and e_lo[e] == klo[q]
+            if same and e_from[e] <= when < e_until[e]:
+                if nm == m_row.size:
+                    return -1
+                m_row[nm] = krow[q]
+                m_idx[nm] = e_idx[e]
+                m_kind[nm] = kkind[q]
+                nm += 1
+            e += 1
+    return nm
 
 
 def _scan_rows(
@@ -791,18 +906,26 @@ def _scan_rows(
     table: np.ndarray, bloom: np.ndarray, e_hash: np.ndarray, e_tag: np.ndarray,
     e_hi: np.ndarray, e_lo: np.ndarray, e_start: np.ndarray, e_stop: np.ndarray,
     e_data: np.ndarray, e_idx: np.ndarray, e_from: np.ndarray, e_until: np.ndarray,
-    buf: np.ndarray, ints: np.ndarray, words: np.ndarray,
+    text: np.ndarray, text64: np.ndarray, ints: np.ndarray, words: np.ndarray,
     m_row: np.ndarray, m_idx: np.ndarray, m_kind: np.ndarray,
     j_row: np.ndarray, j_why: np.ndarray, f_row: np.ndarray,
     c_row: np.ndarray, c_tag: np.ndarray, c_hi: np.ndarray, c_lo: np.ndarray,
     c_off: np.ndarray, c_text: np.ndarray, counts: np.ndarray, collect: bool,
 ) -> int:  # fmt: skip
-    """The loop of :func:`scan`; returns the row it stopped before (``stop`` when done)."""
+    """The loop of :func:`scan`; returns the row it stopped before (``stop`` when done).
+
+    Rows are normalised and expanded into a block of keys (their texts side by
+    side in ``text``); when the block is full the index is probed for all of
+    its keys at once (:func:`_probe_block`).
+    """
     ps = ints[0]
     pe = ints[1]
     kt = ints[2]
     ks = ints[3]
     ke = ints[4]
+    krow = ints[5]
+    kkind = ints[6]
+    passed = ints[7]
     kh = words[0]
     khi = words[1]
     klo = words[2]
@@ -810,12 +933,32 @@ def _scan_rows(
     nj = counts[1]
     nf = counts[2]
     nc = counts[3]
-    for r in range(start, stop):
+    nk = 0  # keys in the block
+    pos = 0  # bytes of key text in the block
+    block_row, block_nj, block_nf = start, nj, nf
+    for r in range(start, stop + 1):
+        a = offsets[r] if r < stop else 0
+        b = offsets[r + 1] if r < stop else 0
+        if r == stop or nk + MAX_KEYS > BLOCK or pos + 2 * (b - a) + 56 > text.size:
+            if not collect and nk > 0:
+                nm = _probe_block(
+                    nk, ts, table, bloom, e_hash, e_tag, e_hi, e_lo, e_start, e_stop,
+                    e_data, e_idx, e_from, e_until, text, kt, kh, khi, klo, ks, ke,
+                    krow, kkind, passed, m_row, m_idx, m_kind, nm,
+                )  # fmt: skip
+                if nm < 0:  # full: undo the block, let the caller grow the arrays
+                    counts[0], counts[1], counts[2], counts[3] = counts[0], block_nj, block_nf, nc
+                    return block_row
+                counts[0] = nm
+            nk = 0
+            pos = 0
+            block_row, block_nj, block_nf = r, nj, nf
+            if r == stop:
+                break
         why = 0
         kind = K_NONE
-        n = 0
-        a = offsets[r]
-        b = offsets[r + 1]
+        ip = -2
+        n = nk
         while a < b and data[a] == _SPACE:
             a += 1
         while b > a and data[b - 1] == _SPACE:
@@ -826,33 +969,32 @@ def _scan_rows(
         elif is_null[r] or a == b:
             why = R_EMPTY
         else:
-            bits = 0
-            for i in range(a, b):
-                bits |= data[i]
-            if bits >= 128:  # not ASCII: the caller normalises it
-                f_row[nf] = r
-                nf += 1
-                continue
             if t == T_UNKNOWN:
                 why = R_TYPE
             elif t == T_INFER:
-                kind = _infer(data, a, b)
+                kind, ip = _infer(data, a, b)
                 if kind == K_NONE:
                     why = R_KIND
             elif t == T_IP:
                 kind = K_IPV6 if _contains(data, offsets[r], offsets[r + 1], _COLON) else K_IPV4
-            elif t == T_HASH:
+            elif t == T_HASH:  # by length, in characters: the reference counts those
+                if not _ascii(data, a, b):
+                    f_row[nf] = r
+                    nf += 1
+                    continue
                 w = b - a
                 kind = K_MD5 if w == 32 else (K_SHA1 if w == 40 else K_SHA256)
             else:
                 kind = t
+        end = pos
         if why == 0:
             if kind == K_IPV4:
-                ip = _ipv4(data, a, b)
+                if t != T_INFER:
+                    ip = _ipv4(data, a, b)
                 if ip < 0:
                     why = R_IPV4
                 else:
-                    n = _ipv4_keys(ip, v4_prefixes, v4_masks, 0, kt, kh, khi, klo, ks, ke)
+                    n = _ipv4_keys(ip, v4_prefixes, v4_masks, n, kt, kh, khi, klo, ks, ke)
             elif kind == K_IPV6:
                 ok, hi, lo = _ipv6(data, a, b, ps, pe)
                 if not ok:
@@ -867,15 +1009,26 @@ def _scan_rows(
                             kt, kh, khi, klo, ks, ke,
                         )  # fmt: skip
             elif kind == K_DOMAIN:
-                end, ndots = _domain(data, a, b, buf, 0, ps)
+                end, ndots = _domain(data, a, b, text, pos, ps)
+                if end == -2:  # not ASCII: the caller normalises it
+                    f_row[nf] = r
+                    nf += 1
+                    continue
                 if end < 0:
                     why = R_DOMAIN
                 else:
-                    n = _domain_keys(buf, 0, end, ps, ndots, depths, 0, kt, kh, khi, klo, ks, ke)
+                    n = _domain_keys(
+                        text64, pos, end, ps, ndots, depths, n, kt, kh, khi, klo, ks, ke
+                    )
             elif kind == K_URL:
-                n = _url(
-                    data, a, b, buf, ps, v4_prefixes, v4_masks, depths, kt, kh, khi, klo, ks, ke
-                )
+                if not _ascii(data, a, b):  # the caller normalises it
+                    f_row[nf] = r
+                    nf += 1
+                    continue
+                n, end = _url(
+                    data, a, b, text, text64, pos, ps, v4_prefixes, v4_masks, depths, n,
+                    kt, kh, khi, klo, ks, ke,
+                )  # fmt: skip
                 if n < 0:
                     why = R_URL
             else:
@@ -885,75 +1038,46 @@ def _scan_rows(
                 for i in range(w):
                     c = data[a + i]
                     hexes &= _CLASS[c]
-                    buf[i] = _lower(c)
+                    text[pos + i] = _lower(c)
                 if hexes == 0:
                     why = R_MD5 + kind - K_MD5
                 else:
-                    kt[0] = kind
-                    kh[0] = _text_hash(kind, buf, 0, w)
-                    ks[0] = 0
-                    ke[0] = w
-                    khi[0] = _ZERO
-                    klo[0] = _ZERO
-                    n = 1
+                    end = pos + w
+                    kt[n] = kind
+                    kh[n] = _text_hash64(kind, text64, pos, end)
+                    ks[n] = pos
+                    ke[n] = end
+                    khi[n] = _ZERO
+                    klo[n] = _ZERO
+                    n += 1
         if why != 0:
             j_row[nj] = r
             j_why[nj] = why
             nj += 1
             continue
+        for k in range(nk, n):
+            krow[k] = r
+            kkind[k] = kind
         if collect:
-            if nc + n >= c_row.size:
+            need = 0
+            for k in range(nk, n):
+                need += ke[k] - ks[k]
+            if nc + n - nk >= c_row.size or c_off[nc] + need > c_text.size:
                 counts[0], counts[1], counts[2], counts[3] = nm, nj, nf, nc
                 return r
-            text_at = c_off[nc]
-            for k in range(n):
-                text_at += ke[k] - ks[k]
-            if text_at > c_text.size:
-                counts[0], counts[1], counts[2], counts[3] = nm, nj, nf, nc
-                return r
-            for k in range(n):
+            for k in range(nk, n):
                 c_row[nc] = r
                 c_tag[nc] = kt[k]
                 c_hi[nc] = khi[k]
                 c_lo[nc] = klo[k]
                 width = ke[k] - ks[k]
                 for i in range(width):
-                    c_text[c_off[nc] + i] = buf[ks[k] + i]
+                    c_text[c_off[nc] + i] = text[ks[k] + i]
                 c_off[nc + 1] = c_off[nc] + width
                 nc += 1
             continue
-        when = ts[r]
-        row_start = nm
-        for k in range(n):
-            e = _find(table, bloom, kh[k])
-            if e < 0:
-                continue
-            h = kh[k]
-            tag = kt[k]
-            text = ke[k] > ks[k]
-            while e < e_hash.size and e_hash[e] == h:
-                same = e_tag[e] == tag
-                if same and text:
-                    width = ke[k] - ks[k]
-                    es = e_start[e]
-                    if e_stop[e] - es != width:
-                        same = False
-                    else:
-                        for i in range(width):
-                            if e_data[es + i] != buf[ks[k] + i]:
-                                same = False
-                                break
-                elif same:
-                    same = e_hi[e] == khi[k] and e_lo[e] == klo[k]
-                if same and e_from[e] <= when < e_until[e]:
-                    if nm == m_row.size:  # full: undo this row, let the caller grow
-                        counts[0], counts[1], counts[2], counts[3] = row_start, nj, nf, nc
-                        return r
-                    m_row[nm] = r
-                    m_idx[nm] = e_idx[e]
-                    m_kind[nm] = kind
-                    nm += 1
-                e += 1
+        nk = n
+        pos = end
     counts[0], counts[1], counts[2], counts[3] = nm, nj, nf, nc
     return stop
 

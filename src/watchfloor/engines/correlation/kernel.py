@@ -12,6 +12,8 @@ index, verify — split across threads, which run without the GIL.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +28,7 @@ from watchfloor.engines.correlation.base import MATCH_SCHEMA, ObservableLog
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
 from watchfloor.engines.correlation.keys import (
     IP_TYPE_NAMES,
+    TYPE_NAMES,
     WS,
     KeyPlan,
     MalformedValue,
@@ -97,6 +100,25 @@ def type_code(name: str | None) -> int:
     return nb.T_IP if name.strip(WS).lower() in IP_TYPE_NAMES else nb.T_HASH
 
 
+#: A type name that stands for each type code (for rows the reference handles).
+_CODE_NAMES: dict[int, str | None] = {
+    nb.T_INFER: None,
+    **{k.value: k.label for k in ObservableKind},
+    nb.T_IP: "ip",
+    nb.T_HASH: "hash",
+}
+
+
+def type_code_sql(column: str) -> str:
+    """:func:`type_code` as a DuckDB expression (evaluated once per distinct
+    value of a dictionary-encoded Parquet column)."""
+    whens = " ".join(f"WHEN '{n}' THEN {type_code(n)}" for n in TYPE_NAMES)
+    return (
+        f"CASE WHEN {column} IS NULL THEN {nb.T_INFER} ELSE CASE lower(trim({column})) "
+        f"{whens} WHEN '' THEN {nb.T_INFER} ELSE {nb.T_UNKNOWN} END END::TINYINT"
+    )
+
+
 def _type_codes(types: pa.Array) -> np.ndarray:
     if pa.types.is_null(types.type):
         return np.zeros(len(types), np.int8)
@@ -108,12 +130,12 @@ def _type_codes(types: pa.Array) -> np.ndarray:
 
 
 def _ts_expr(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return "ts::TIMESTAMPTZ"
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return "to_timestamp(ts::DOUBLE)"
     if pa.types.is_null(t):
         return "NULL::TIMESTAMPTZ"
-    if pa.types.is_date(t):
-        return "ts::TIMESTAMPTZ"
     return "try_cast(ts::VARCHAR AS TIMESTAMPTZ)"
 
 
@@ -137,7 +159,8 @@ class Kernel:
         self.threads = max(1, threads or 1)
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET preserve_insertion_order = false")
+        # Streamed reads come out in file order; measured no slower here.
+        self.con.execute("SET preserve_insertion_order = true")
         self.con.execute("SET enable_progress_bar = false")
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
@@ -184,22 +207,37 @@ class Kernel:
         missing = us.is_null().to_numpy(zero_copy_only=False)
         return us.fill_null(0).to_numpy(zero_copy_only=False), missing
 
-    def scan(self, batch: pa.RecordBatch, file: str) -> Item:
-        """Matches and rejects of one batch (``row_no, ts, value, type``)."""
+    def scan(self, batch: pa.RecordBatch, file: str, *, split: bool = True) -> Item:
+        """Matches and rejects of one batch: ``row_no, ts, value, type``, or
+        with the timestamps and type codes worked out already (by DuckDB, see
+        :func:`correlate_parquet`): ``row_no, ts_us, value, type_code, raw_type``.
+        ``split``: share the batch among the kernel's threads."""
         n = batch.num_rows
+        names = batch.schema.names
         values = batch.column("value")
         if not pa.types.is_string(values.type):
             values = values.cast(pa.string())
         offsets, data = string_buffers(values)
         is_null = values.is_null().to_numpy(zero_copy_only=False)
-        types = _type_codes(batch.column("type"))
-        ts, ts_null = self._micros(batch.column("ts"))
+        if "type_code" in names:
+            codes = batch.column("type_code").fill_null(nb.T_INFER)
+            types = np.asarray(codes.to_numpy(zero_copy_only=False), np.int8)
+            raw_types = batch.column("raw_type")
+        else:
+            raw_types = batch.column("type")
+            types = _type_codes(raw_types)
+        if "ts_us" in names:
+            us = batch.column("ts_us")
+            ts = np.asarray(us.fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+            ts_null = us.is_null().to_numpy(zero_copy_only=False)
+        else:
+            ts, ts_null = self._micros(batch.column("ts"))
         plan, index = self._plan.arrays(), self.index.arrays()
 
         def run(start: int, stop: int) -> tuple[np.ndarray, ...]:
             return nb.scan(offsets, data, is_null, types, ts, ts_null, start, stop, plan, index)
 
-        parts = min(self.threads, max(1, n // _MIN_ROWS_PER_THREAD))
+        parts = min(self.threads if split else 1, max(1, n // _MIN_ROWS_PER_THREAD))
         bounds = [n * i // parts for i in range(parts + 1)]
         if parts == 1 or self._pool is None:
             outs = [run(0, n)]
@@ -213,13 +251,15 @@ class Kernel:
         f_row = np.concatenate([o[5] for o in outs])
         if f_row.size:
             m_row, m_idx, m_kind, j_row, j_why = self._reference_rows(
-                batch, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
+                values, types, raw_types, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
             )
-        return self._output(batch, file, ts, m_row, m_idx, m_kind, j_row, j_why)
+        return self._output(batch, raw_types, file, ts, m_row, m_idx, m_kind, j_row, j_why)
 
     def _reference_rows(
         self,
-        batch: pa.RecordBatch,
+        values_column: pa.Array,
+        codes: np.ndarray,
+        raw_types: pa.Array,
         rows: np.ndarray,
         ts: np.ndarray,
         found: tuple[np.ndarray, ...],
@@ -227,11 +267,11 @@ class Kernel:
         """Rows with non-ASCII bytes, normalised by the Python reference
         (Unicode lower case) and probed through the same index."""
         m_row, m_idx, m_kind, j_row, j_why = (list(a) for a in found)
-        values = batch.column("value").take(pa.array(rows)).to_pylist()
-        types = batch.column("type").take(pa.array(rows)).to_pylist()
-        for r, value, type_name in zip(rows.tolist(), values, types, strict=True):
-            name = None if type_name is None else str(type_name)
-            code = type_code(name)
+        values = values_column.take(pa.array(rows)).to_pylist()
+        raw = raw_types.take(pa.array(rows)).to_pylist()
+        for r, value, raw_type in zip(rows.tolist(), values, raw, strict=True):
+            code = int(codes[r])
+            name = str(raw_type) if code == nb.T_UNKNOWN else _CODE_NAMES[code]
             try:
                 if code == nb.T_UNKNOWN:
                     raise MalformedValue("unknown type")
@@ -262,6 +302,7 @@ class Kernel:
     def _output(
         self,
         batch: pa.RecordBatch,
+        raw_types: pa.Array,
         file: str,
         ts: np.ndarray,
         m_row: np.ndarray,
@@ -274,7 +315,7 @@ class Kernel:
         take = pa.array(m_row, pa.int64())
         matches = pa.record_batch(
             [
-                pa.array(np.full(m_row.size, file, dtype=object), pa.string()),
+                _repeat(file, m_row.size),
                 row_no.take(take).cast(pa.int64()),
                 pa.array(ts[m_row], pa.int64()).cast(MATCH_SCHEMA.field("ts").type),
                 batch.column("value").take(take).cast(pa.string()),
@@ -289,11 +330,21 @@ class Kernel:
             kept = pa.array(j_row[order], pa.int64())
             nos = row_no.take(kept).to_pylist()
             raw = batch.column("value").take(kept).to_pylist()
-            raw_types = batch.column("type").take(kept).to_pylist()
-            for no, value, typ, why in zip(nos, raw, raw_types, j_why[order].tolist(), strict=True):
+            kept_types = raw_types.take(kept).to_pylist()
+            whys = j_why[order].tolist()
+            for no, value, typ, why in zip(nos, raw, kept_types, whys, strict=True):
                 reason = REASONS[why] + (str(typ) if why == nb.R_TYPE else "")
                 rejects.append(RejectedRow(file, int(no), value, reason))
         return matches, rejects, int(j_row.size)
+
+
+def _repeat(text: str, n: int) -> pa.Array:
+    """A string array holding ``text`` ``n`` times, built from its buffers."""
+    raw = text.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int64) * len(raw)
+    return pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(raw * n)]
+    ).cast(pa.string())
 
 
 def correlate_batches(
@@ -332,8 +383,11 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def parquet_row_ranges(log: ObservableLog) -> list[tuple[int, int]]:
-    """Runs of whole row groups of about :data:`CHUNK_ROWS` rows, as [start, stop)."""
+def parquet_row_ranges(
+    log: ObservableLog, max_rows: int | None = CHUNK_ROWS
+) -> list[tuple[int, int]]:
+    """The log's row groups as runs of rows [start, stop), a run growing while
+    it holds fewer than ``max_rows`` (``None``: as long as groups are adjacent)."""
     meta = pq.ParquetFile(log.path).metadata
     starts = [0]
     for i in range(meta.num_row_groups):
@@ -342,11 +396,51 @@ def parquet_row_ranges(log: ObservableLog) -> list[tuple[int, int]]:
     ranges: list[tuple[int, int]] = []
     for g in groups:
         a, b = starts[g], starts[g + 1]
-        if ranges and ranges[-1][1] == a and ranges[-1][1] - ranges[-1][0] < CHUNK_ROWS:
+        room = max_rows is None or (bool(ranges) and ranges[-1][1] - ranges[-1][0] < max_rows)
+        if ranges and ranges[-1][1] == a and room:
             ranges[-1] = (ranges[-1][0], b)
         else:
             ranges.append((a, b))
     return ranges
+
+
+def _row_filter(log: ObservableLog) -> str:
+    """A WHERE clause keeping the log's row groups (all: none)."""
+    if log.row_groups is None:
+        return ""
+    runs = parquet_row_ranges(log, max_rows=None)
+    if not runs:
+        return "WHERE false"
+    terms = " OR ".join(f"(file_row_number >= {a} AND file_row_number < {b})" for a, b in runs)
+    return f"WHERE {terms}"
+
+
+def _scanned(kernel: Kernel, reader: pa.RecordBatchReader, file: str) -> Iterator[tuple[int, Item]]:
+    """(rows, result) of each of the reader's batches.
+
+    ``kernel.threads`` workers each take the next batch from the reader (one
+    at a time; DuckDB reads it with its own threads and releases the GIL) and
+    scan it whole, so reading and matching overlap. Measured on 2 cores, this
+    beat splitting every batch across the threads.
+    """
+    lock = threading.Lock()
+
+    def work() -> tuple[int, Item] | None:
+        with lock:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return None
+        return batch.num_rows, kernel.scan(batch, file, split=False)
+
+    with ThreadPoolExecutor(kernel.threads) as pool:
+        pending = deque(pool.submit(work) for _ in range(kernel.threads))
+        while pending:
+            done = pending.popleft().result()
+            if done is None:
+                continue
+            pending.append(pool.submit(work))
+            yield done
 
 
 def correlate_parquet(
@@ -354,19 +448,26 @@ def correlate_parquet(
     log: ObservableLog,
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
-    """A Parquet log read by DuckDB itself (parallel, row groups pruned by range),
-    one query per run of row groups. Row numbers are 0-based row indices."""
+    """A Parquet log read by DuckDB itself, in one streaming query (parallel,
+    row groups pruned by row number), which also turns the timestamps into
+    microseconds and the type names into codes. Row numbers are 0-based row
+    indices."""
     path = log.path.replace("'", "''")
     typ = f"{_ident(log.type_column)}::VARCHAR" if log.type_column else "NULL::VARCHAR"
-    for a, b in parquet_row_ranges(log):
-        query = (
-            f"SELECT file_row_number AS row_no, {_ident(log.ts_column)} AS ts, "
-            f"{_ident(log.value_column)}::VARCHAR AS value, {typ} AS type "
-            f"FROM read_parquet('{path}', file_row_number = true) "
-            f"WHERE file_row_number >= {a} AND file_row_number < {b}"
-        )
-        table = kernel.con.sql(query).to_arrow_table()
-        if table.num_rows:
-            yield kernel.scan(table.combine_chunks().to_batches()[0], log.path)
-        if on_rows is not None:
-            on_rows(b - a)
+    ts_type = pq.read_schema(log.path).field(log.ts_column).type
+    query = f"""
+SELECT row_no, epoch_us({_ts_expr(ts_type)}) AS ts_us, value,
+       {type_code_sql("type")} AS type_code,
+       CASE WHEN {type_code_sql("type")} = {nb.T_UNKNOWN} THEN type END AS raw_type
+FROM (SELECT file_row_number AS row_no, {_ident(log.ts_column)} AS ts,
+             {_ident(log.value_column)}::VARCHAR AS value, {typ} AS type
+      FROM read_parquet('{path}', file_row_number = true) {_row_filter(log)})
+"""
+    reader = kernel.con.sql(query).to_arrow_reader(CHUNK_ROWS)
+    try:
+        for rows, item in _scanned(kernel, reader, log.path):
+            yield item
+            if on_rows is not None:
+                on_rows(rows)
+    finally:
+        reader.close()

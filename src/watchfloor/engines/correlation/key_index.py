@@ -109,7 +109,7 @@ class KeyIndex:
         offsets, data = string_buffers(keys.column("text").combine_chunks())
         offsets = offsets.astype(np.int64)
         hashes = _compiled.hash_keys(tags, his, los, offsets, data)
-        order = np.argsort(hashes, kind="stable")
+        order = np.argsort(hashes)  # equal hashes end up adjacent; their order is free
         sorted_hashes = np.ascontiguousarray(hashes[order])
         table, bloom = _compiled.build_table(sorted_hashes)
         return cls(
