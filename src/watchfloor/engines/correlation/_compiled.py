@@ -47,6 +47,7 @@ T_INFER = 0  # no type, or an empty one: the value's form tells
 T_IP = 8  # ip, ip-src …: IPv6 if the value has a colon, else IPv4
 T_HASH = 9  # hash of unstated algorithm: by length
 T_UNKNOWN = 10  # a type name nobody knows
+T_REFERENCE = 11  # a type name with non-ASCII characters: the reference reads it
 
 # Reasons a row is rejected (see REASONS in kernel.py), in the order they are tested.
 R_TS = 1
@@ -549,6 +550,63 @@ def _domain(
     return at + b - a, n
 
 
+@njit(nogil=True, cache=True)
+def type_codes(
+    offsets: np.ndarray,
+    data: np.ndarray,
+    is_null: np.ndarray,
+    names_offsets: np.ndarray,
+    names: np.ndarray,
+    name_codes: np.ndarray,
+) -> np.ndarray:
+    """The type code of every row of a string column of type names: spaces
+    trimmed, ASCII lower-cased, compared with the known names
+    (``names[names_offsets[i]:names_offsets[i + 1]]`` has code ``name_codes[i]``).
+    Missing or blank: infer; unknown: T_UNKNOWN; non-ASCII: T_REFERENCE."""
+    n = offsets.size - 1
+    out = np.empty(n, np.int8)
+    last_a = last_b = 0
+    last = np.int8(T_INFER)
+    for r in range(n):
+        if is_null[r]:
+            out[r] = T_INFER
+            continue
+        a = offsets[r]
+        b = offsets[r + 1]
+        while a < b and data[a] == _SPACE:
+            a += 1
+        while b > a and data[b - 1] == _SPACE:
+            b -= 1
+        if b - a == last_b - last_a:  # the same name as the row before (logs repeat)
+            same = True
+            for i in range(b - a):
+                if data[a + i] != data[last_a + i]:
+                    same = False
+                    break
+            if same:
+                out[r] = last
+                continue
+        code = T_INFER if a == b else T_UNKNOWN
+        if not _ascii(data, a, b):
+            code = T_REFERENCE
+        elif a < b:
+            for j in range(name_codes.size):
+                s = names_offsets[j]
+                if names_offsets[j + 1] - s != b - a:
+                    continue
+                same = True
+                for i in range(b - a):
+                    if _lower(data[a + i]) != names[s + i]:
+                        same = False
+                        break
+                if same:
+                    code = name_codes[j]
+                    break
+        out[r] = code
+        last, last_a, last_b = np.int8(code), a, b
+    return out
+
+
 # --- the scan ---------------------------------------------------------------------
 
 
@@ -969,6 +1027,10 @@ def _scan_rows(
         elif is_null[r] or a == b:
             why = R_EMPTY
         else:
+            if t == T_REFERENCE:
+                f_row[nf] = r
+                nf += 1
+                continue
             if t == T_UNKNOWN:
                 why = R_TYPE
             elif t == T_INFER:

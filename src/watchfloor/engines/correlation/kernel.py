@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation import _compiled as nb
@@ -109,24 +108,23 @@ _CODE_NAMES: dict[int, str | None] = {
 }
 
 
-def type_code_sql(column: str) -> str:
-    """:func:`type_code` as a DuckDB expression (evaluated once per distinct
-    value of a dictionary-encoded Parquet column)."""
-    whens = " ".join(f"WHEN '{n}' THEN {type_code(n)}" for n in TYPE_NAMES)
-    return (
-        f"CASE WHEN {column} IS NULL THEN {nb.T_INFER} ELSE CASE lower(trim({column})) "
-        f"{whens} WHEN '' THEN {nb.T_INFER} ELSE {nb.T_UNKNOWN} END END::TINYINT"
-    )
+def _known_names() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    names = [n.encode("ascii") for n in TYPE_NAMES]
+    offsets = np.cumsum([0] + [len(n) for n in names]).astype(np.int64)
+    codes = np.array([type_code(n) for n in TYPE_NAMES], np.int8)
+    return offsets, np.frombuffer(b"".join(names), np.uint8).copy(), codes
+
+
+_KNOWN_NAMES = _known_names()
 
 
 def _type_codes(types: pa.Array) -> np.ndarray:
+    """:func:`type_code` of every row, compiled (non-ASCII names: T_REFERENCE)."""
     if pa.types.is_null(types.type):
         return np.zeros(len(types), np.int8)
-    encoded = pc.dictionary_encode(types)
-    names = encoded.dictionary.to_pylist()
-    lookup = np.array([type_code(n) for n in names] + [nb.T_INFER], np.int8)
-    indices = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False)
-    return np.asarray(lookup[indices], np.int8)
+    offsets, data = string_buffers(types)
+    is_null = types.is_null().to_numpy(zero_copy_only=False)
+    return np.asarray(nb.type_codes(offsets, data, is_null, *_KNOWN_NAMES), np.int8)
 
 
 def _ts_expr(t: pa.DataType) -> str:
@@ -140,6 +138,20 @@ def _ts_expr(t: pa.DataType) -> str:
 
 
 Item = tuple[pa.RecordBatch, list[RejectedRow], int]
+
+
+def _configure(
+    con: duckdb.DuckDBPyConnection, threads: int | None, memory_limit: str | None
+) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    # Parquet is streamed and its rows numbered as they come: they must come in
+    # file order (measured no slower than letting DuckDB reorder them).
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
+    if memory_limit is not None:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
 
 
 class Kernel:
@@ -158,14 +170,8 @@ class Kernel:
         self._plan = PlanArrays.of(plan)
         self.threads = max(1, threads or 1)
         self.con = duckdb.connect(":memory:")
-        self.con.execute("SET TimeZone = 'UTC'")
-        # Streamed reads come out in file order; measured no slower here.
-        self.con.execute("SET preserve_insertion_order = true")
-        self.con.execute("SET enable_progress_bar = false")
-        if threads is not None:
-            self.con.execute(f"SET threads = {int(threads)}")
-        if memory_limit is not None:
-            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._settings = (threads, memory_limit)
+        _configure(self.con, threads, memory_limit)
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         self._owner = True
 
@@ -175,6 +181,7 @@ class Kernel:
         twin = object.__new__(Kernel)
         twin.__dict__.update(self.__dict__)
         twin.con = self.con.cursor()
+        _configure(twin.con, *self._settings)
         twin._owner = False
         return twin
 
@@ -209,8 +216,8 @@ class Kernel:
 
     def scan(self, batch: pa.RecordBatch, file: str, *, split: bool = True) -> Item:
         """Matches and rejects of one batch: ``row_no, ts, value, type``, or
-        with the timestamps and type codes worked out already (by DuckDB, see
-        :func:`correlate_parquet`): ``row_no, ts_us, value, type_code, raw_type``.
+        with the timestamps as microseconds already (by DuckDB, see
+        :func:`correlate_parquet`): ``row_no, ts_us, value, type``.
         ``split``: share the batch among the kernel's threads."""
         n = batch.num_rows
         names = batch.schema.names
@@ -219,13 +226,8 @@ class Kernel:
             values = values.cast(pa.string())
         offsets, data = string_buffers(values)
         is_null = values.is_null().to_numpy(zero_copy_only=False)
-        if "type_code" in names:
-            codes = batch.column("type_code").fill_null(nb.T_INFER)
-            types = np.asarray(codes.to_numpy(zero_copy_only=False), np.int8)
-            raw_types = batch.column("raw_type")
-        else:
-            raw_types = batch.column("type")
-            types = _type_codes(raw_types)
+        raw_types = batch.column("type")
+        types = _type_codes(raw_types)
         if "ts_us" in names:
             us = batch.column("ts_us")
             ts = np.asarray(us.fill_null(0).to_numpy(zero_copy_only=False), np.int64)
@@ -271,6 +273,8 @@ class Kernel:
         raw = raw_types.take(pa.array(rows)).to_pylist()
         for r, value, raw_type in zip(rows.tolist(), values, raw, strict=True):
             code = int(codes[r])
+            if code == nb.T_REFERENCE:
+                code = type_code(str(raw_type))
             name = str(raw_type) if code == nb.T_UNKNOWN else _CODE_NAMES[code]
             try:
                 if code == nb.T_UNKNOWN:
@@ -415,23 +419,44 @@ def _row_filter(log: ObservableLog) -> str:
     return f"WHERE {terms}"
 
 
-def _scanned(kernel: Kernel, reader: pa.RecordBatchReader, file: str) -> Iterator[tuple[int, Item]]:
-    """(rows, result) of each of the reader's batches.
+def _row_numbers(runs: list[tuple[int, int]], first: int, n: int) -> pa.Array:
+    """The file row numbers of output rows ``first .. first + n`` of a scan that
+    returns, in file order, the rows of ``runs`` ([start, stop) each)."""
+    lengths = np.array([b - a for a, b in runs], np.int64)
+    ends = np.cumsum(lengths)
+    k = np.arange(first, first + n, dtype=np.int64)
+    run = np.searchsorted(ends, k, side="right")
+    starts = np.array([a for a, _ in runs], np.int64)
+    return pa.array(starts[run] + (k - (ends[run] - lengths[run])), pa.int64())
+
+
+def _scanned(
+    kernel: Kernel, reader: pa.RecordBatchReader, file: str, runs: list[tuple[int, int]]
+) -> Iterator[tuple[int, Item]]:
+    """(rows, result) of each of the reader's batches, which come in file order
+    and hold the rows of ``runs``.
 
     ``kernel.threads`` workers each take the next batch from the reader (one
-    at a time; DuckDB reads it with its own threads and releases the GIL) and
-    scan it whole, so reading and matching overlap. Measured on 2 cores, this
-    beat splitting every batch across the threads.
+    at a time; DuckDB reads it with its own threads and releases the GIL),
+    number its rows and scan it whole, so reading and matching overlap.
+    Measured on 2 cores, this beat splitting every batch across the threads.
     """
     lock = threading.Lock()
+    taken = 0
 
     def work() -> tuple[int, Item] | None:
+        nonlocal taken
         with lock:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
                 return None
-        return batch.num_rows, kernel.scan(batch, file, split=False)
+            first, taken = taken, taken + batch.num_rows
+        numbered = pa.RecordBatch.from_arrays(
+            [_row_numbers(runs, first, batch.num_rows), *batch.columns],
+            names=["row_no", *batch.schema.names],
+        )
+        return batch.num_rows, kernel.scan(numbered, file, split=False)
 
     with ThreadPoolExecutor(kernel.threads) as pool:
         pending = deque(pool.submit(work) for _ in range(kernel.threads))
@@ -449,23 +474,21 @@ def correlate_parquet(
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
     """A Parquet log read by DuckDB itself, in one streaming query (parallel,
-    row groups pruned by row number), which also turns the timestamps into
-    microseconds and the type names into codes. Row numbers are 0-based row
-    indices."""
+    row groups pruned by row number, rows in file order), which also turns the
+    timestamps into microseconds. Row numbers are 0-based row indices."""
     path = log.path.replace("'", "''")
     typ = f"{_ident(log.type_column)}::VARCHAR" if log.type_column else "NULL::VARCHAR"
     ts_type = pq.read_schema(log.path).field(log.ts_column).type
+    runs = parquet_row_ranges(log, max_rows=None)
     query = f"""
-SELECT row_no, epoch_us({_ts_expr(ts_type)}) AS ts_us, value,
-       {type_code_sql("type")} AS type_code,
-       CASE WHEN {type_code_sql("type")} = {nb.T_UNKNOWN} THEN type END AS raw_type
-FROM (SELECT file_row_number AS row_no, {_ident(log.ts_column)} AS ts,
-             {_ident(log.value_column)}::VARCHAR AS value, {typ} AS type
+SELECT epoch_us({_ts_expr(ts_type)}) AS ts_us, value, type
+FROM (SELECT {_ident(log.ts_column)} AS ts, {_ident(log.value_column)}::VARCHAR AS value,
+             {typ} AS type
       FROM read_parquet('{path}', file_row_number = true) {_row_filter(log)})
 """
     reader = kernel.con.sql(query).to_arrow_reader(CHUNK_ROWS)
     try:
-        for rows, item in _scanned(kernel, reader, log.path):
+        for rows, item in _scanned(kernel, reader, log.path, runs):
             yield item
             if on_rows is not None:
                 on_rows(rows)
