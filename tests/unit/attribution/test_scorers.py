@@ -92,7 +92,7 @@ def test_profile_scorer_evidence_for_a_known_actor_lowers_unknown(tiny: AttackKn
 def test_sibling_sub_technique_gives_partial_credit(tiny: AttackKnowledge) -> None:
     weights = ProfileWeights(
         technique_rarity=0,
-        software_rarity=0,
+        software_share=0,
         cooccurrence=0,
         family_only=1.0,
         via_software=0,
@@ -101,3 +101,39 @@ def test_sibling_sub_technique_gives_partial_credit(tiny: AttackKnowledge) -> No
     )
     result = AttackProfileScorer(tiny, weights).score(["T1000"], [])
     assert result.ranking()[0][0] == "G0001"
+
+
+def test_software_evidence_is_split_among_the_actors_that_use_it() -> None:
+    """A software used by one actor gives it all of its evidence; one shared by two
+    actors gives each half (``software_share``)."""
+    from watchfloor.engines.attribution import KnowledgeBaseVersion
+    from watchfloor.engines.attribution.profile import EVIDENCE_FEATURES, profile_features
+
+    from .conftest import record, uses
+
+    own = record("malware", 1, "S0001")
+    shared = record("tool", 2, "S0002")
+    g1 = record("intrusion-set", 3, "G0001")
+    g2 = record("intrusion-set", 4, "G0002")
+    objects = [own, shared, g1, g2, uses(10, g1, own), uses(11, g1, shared), uses(12, g2, shared)]
+    knowledge = AttackKnowledge.from_objects(objects, KnowledgeBaseVersion("two", "1"))
+    share = profile_features(knowledge)[0][EVIDENCE_FEATURES.index("software_share")]
+    n_t = len(knowledge.techniques)  # software columns follow the technique columns
+    own_col = n_t + knowledge.software_index["S0001"]
+    shared_col = n_t + knowledge.software_index["S0002"]
+    assert share[:, own_col].tolist() == [1.0, 0.0]
+    assert share[:, shared_col].tolist() == [0.5, 0.5]
+
+    weights = ProfileWeights(
+        technique_rarity=0,
+        software_share=1.0,
+        cooccurrence=0,
+        family_only=0,
+        via_software=0,
+        report_similarity=0,
+        profile_size=0,
+        profile_age=0,
+    )
+    result = AttackProfileScorer(knowledge, weights).score([], ["S0002"])
+    assert result.probability_of("G0001") == pytest.approx(result.probability_of("G0002"))
+    assert AttackProfileScorer(knowledge, weights).score([], ["S0001"]).top()[0] == "G0001"

@@ -23,9 +23,14 @@ temperature.
 Evidence features (per case column ``f`` and actor ``g``; ``A`` is the actor x
 column incidence, ``G`` the number of actors, ``df_f`` the actors using ``f``):
 
-``technique_rarity`` / ``software_rarity``
-    ``M[g, f] = A[g, f] · ln((G + 1) / (df_f + 1))``: a shared technique or
-    software counts by how few actors share it (inverse document frequency).
+``technique_rarity``
+    ``M[g, f] = A[g, f] · ln((G + 1) / (df_f + 1))``: a shared technique counts
+    by how few actors share it (inverse document frequency).
+``software_share``
+    ``M[g, s] = A[g, s] / df_s``: a software's evidence is split evenly among
+    the actors known to use it (all of it to its only user, a tenth to each of
+    ten), i.e. ``P(g | s)`` when any of its users is equally likely to have
+    deployed it.
 ``cooccurrence``
     item-item smoothing of the profile: ``P_g = norm(A[g]) · C`` with
     ``C[f', f] = #actors using f' and f / #actors using f'``, row-normalised and
@@ -77,7 +82,7 @@ __all__ = [
 
 EVIDENCE_FEATURES = (
     "technique_rarity",
-    "software_rarity",
+    "software_share",
     "cooccurrence",
     "family_only",
     "via_software",
@@ -93,14 +98,14 @@ class ProfileWeights:
     (``benchmarks/eval_attack.py --fit``); the evaluation itself reports
     leave-one-set-out fits, never these."""
 
-    technique_rarity: float = 0.1131
-    software_rarity: float = 0.6237
-    cooccurrence: float = 0.005427
-    family_only: float = 0.1165
-    via_software: float = 0.02473
-    report_similarity: float = 6.390
-    profile_size: float = 0.4240
-    profile_age: float = -0.1364
+    technique_rarity: float = 0.1250
+    software_share: float = 4.038
+    cooccurrence: float = 0.005666
+    family_only: float = 0.1533
+    via_software: float = 0.06309
+    report_similarity: float = 6.574
+    profile_size: float = 0.4352
+    profile_age: float = -0.1989
     unknown_prior: float = 0.1
 
     def as_vector(self) -> FloatArray:
@@ -175,13 +180,13 @@ def profile_features(knowledge: AttackKnowledge) -> tuple[FloatArray, FloatArray
     incidence = np.hstack([at, asw])
     n_actors, n_columns = incidence.shape
 
-    rarity = np.log((n_actors + 1.0) / (incidence.sum(axis=0) + 1.0))
+    users = incidence.sum(axis=0)
+    rarity = np.log((n_actors + 1.0) / (users + 1.0))
     technique_rarity = incidence * rarity * (np.arange(n_columns) < n_t)
-    software_rarity = incidence * rarity * (np.arange(n_columns) >= n_t)
+    software_share = incidence / np.maximum(users, 1.0) * (np.arange(n_columns) >= n_t)
 
     together = incidence.T @ incidence
-    users = np.maximum(incidence.sum(axis=0), 1.0)
-    follows = together / users[:, None]
+    follows = together / np.maximum(users, 1.0)[:, None]
     smoothed = _normalise_rows(_normalise_rows(incidence) @ follows) * n_columns
 
     family = np.zeros((n_t, n_t))
@@ -195,7 +200,7 @@ def profile_features(knowledge: AttackKnowledge) -> tuple[FloatArray, FloatArray
     via_software[:, :n_t] = implements * (1.0 - at)
 
     evidence_features = np.stack(
-        [technique_rarity, software_rarity, smoothed, family_only, via_software]
+        [technique_rarity, software_share, smoothed, family_only, via_software]
     )
 
     size = np.log1p(at.sum(axis=1))
