@@ -1,17 +1,19 @@
 """Running the correlation kernel over a log.
 
 Both engines call these: the DuckDB engine on this machine, the Dask engine
-inside each task. One kernel, so one set of results. Parquet is read by
-DuckDB's own reader (:func:`correlate_parquet`), one query per run of row
-groups; other formats arrive as Arrow record batches from an observable reader
-(:func:`correlate_batches`). DuckDB also turns text and numeric timestamps
-into instants, with its own parser. Each batch of rows then goes through the
-compiled kernel (:mod:`._compiled`) — normalise, expand, probe the indicator
-index, verify — split across threads, which run without the GIL.
+inside each task. One kernel, so one set of results. Parquet is streamed by
+DuckDB's own reader in one query (:func:`correlate_parquet`), its batches
+taken by worker threads; other formats arrive as Arrow record batches from an
+observable reader (:func:`correlate_batches`), in chunks split across the
+threads. DuckDB also turns text and numeric timestamps into instants, with its
+own parser. Each batch then goes through the compiled kernel
+(:mod:`._compiled`) — normalise, expand, probe the indicator index, verify —
+which runs without the GIL.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -79,9 +81,8 @@ _REASON_OF_KIND = {
     ObservableKind.SHA256: nb.R_SHA256,
 }
 
-#: Rows per DuckDB query: one query per run of Parquet row groups, or per
-#: chunk of a reader's stream (DuckDB keeps a registered stream's batches until
-#: its query ends, so a stream is fed in chunks to bound memory).
+#: Rows a batch: asked of DuckDB's Parquet stream, and gathered from a
+#: reader's stream before a scan (memory stays bounded whatever the log's size).
 CHUNK_ROWS = 1 << 20
 _MIN_ROWS_PER_THREAD = 16_384
 
@@ -156,7 +157,8 @@ def _configure(
 
 class Kernel:
     """What one correlation run holds in memory: the indicator index, the
-    expansion plan, a DuckDB connection (reading, timestamps) and the threads."""
+    expansion plan, a DuckDB connection (reading, timestamps) and the threads
+    (``threads`` for DuckDB and for the kernel; default: every core)."""
 
     def __init__(
         self,
@@ -168,7 +170,7 @@ class Kernel:
         self.index = KeyIndex.build(keys)
         self.plan = plan
         self._plan = PlanArrays.of(plan)
-        self.threads = max(1, threads or 1)
+        self.threads = max(1, threads or os.cpu_count() or 1)
         self.con = duckdb.connect(":memory:")
         self._settings = (threads, memory_limit)
         _configure(self.con, threads, memory_limit)

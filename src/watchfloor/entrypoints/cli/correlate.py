@@ -181,7 +181,12 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
 @click.option("--ts-column", default=None, help="Timestamp column (default: found by name).")
 @click.option("--value-column", default=None, help="Value column (default: found by name).")
 @click.option("--type-column", default=None, help="Type column (default: found by name, optional).")
-@click.option("--threads", type=int, default=None, help="DuckDB threads (default: all cores).")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="Threads for DuckDB and the matching kernel (default: all cores).",
+)
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 2GB.")
 @click.option(
     "--progress/--no-progress", default=None, help="Progress on stderr (default: on a tty)."
