@@ -10,15 +10,19 @@ row the kernel
    default port and fragment dropped …),
 3. expands it into its probe keys (network addresses at each prefix length in
    use, domain suffixes at each depth in use, a URL also through its host), and
-4. probes the indicator index — an open-addressing hash table on a 64-bit hash
-   of each key — and verifies every candidate exactly (tag, numbers, bytes)
-   before it emits a match, so a hash collision can never make a false match.
+4. gathers the keys of a block of rows and probes the indicator index for
+   them all — a Bloom filter, then an open-addressing hash table on a 64-bit
+   hash of each key — and verifies every candidate exactly (tag, numbers,
+   bytes, validity window) before it emits a match, so a hash collision can
+   never make a false match.
 
 The rules are those of :mod:`.keys` (the reference, in Python); a property test
-checks that both expand generated values into the same keys. Rows holding any
-non-ASCII byte are handed back to the caller, which normalises them with the
-reference (Unicode lower-casing) and probes through :func:`find_key` — rare in
-real logs, and exact.
+checks that both expand generated values into the same keys. Where the rules
+lower-case text (domains, URLs), or count characters (a hash of unstated
+algorithm), a row holding a non-ASCII byte is handed back to the caller, as is
+a non-ASCII type name; the caller normalises those with the reference (Unicode
+lower-casing) and probes through :func:`find_key` — rare in real logs, and
+exact.
 
 Keys are hashed eight bytes a step (multiply, shift, then splitmix64's
 finaliser). A small Bloom filter in front of the table answers most probes —
