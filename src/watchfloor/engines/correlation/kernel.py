@@ -488,7 +488,9 @@ FROM (SELECT {_ident(log.ts_column)} AS ts, {_ident(log.value_column)}::VARCHAR 
              {typ} AS type
       FROM read_parquet('{path}', file_row_number = true) {_row_filter(log)})
 """
-    reader = kernel.con.sql(query).to_arrow_reader(CHUNK_ROWS)
+    # every worker holds a batch: about CHUNK_ROWS rows in flight in all
+    batch_rows = max(1 << 16, CHUNK_ROWS // kernel.threads)
+    reader = kernel.con.sql(query).to_arrow_reader(batch_rows)
     try:
         for rows, item in _scanned(kernel, reader, log.path, runs):
             yield item
