@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
@@ -89,16 +91,14 @@ def test_profile_scorer_evidence_for_a_known_actor_lowers_unknown(tiny: AttackKn
     assert result.top()[0] == "G0002"
 
 
+def _only(**kept: float) -> ProfileWeights:
+    """Weights with every learned weight 0 but those given."""
+    zeros = {f.name: 0.0 for f in fields(ProfileWeights) if f.name != "unknown_prior"}
+    return ProfileWeights(**{**zeros, **kept})
+
+
 def test_sibling_sub_technique_gives_partial_credit(tiny: AttackKnowledge) -> None:
-    weights = ProfileWeights(
-        technique_rarity=0,
-        software_share=0,
-        cooccurrence=0,
-        family_only=1.0,
-        via_software=0,
-        profile_size=0,
-        profile_age=0,
-    )
+    weights = _only(family_only=1.0, report_similarity=ProfileWeights().report_similarity)
     result = AttackProfileScorer(tiny, weights).score(["T1000"], [])
     assert result.ranking()[0][0] == "G0001"
 
@@ -124,16 +124,7 @@ def test_software_evidence_is_split_among_the_actors_that_use_it() -> None:
     assert share[:, own_col].tolist() == [1.0, 0.0]
     assert share[:, shared_col].tolist() == [0.5, 0.5]
 
-    weights = ProfileWeights(
-        technique_rarity=0,
-        software_share=1.0,
-        cooccurrence=0,
-        family_only=0,
-        via_software=0,
-        report_similarity=0,
-        profile_size=0,
-        profile_age=0,
-    )
+    weights = _only(software_share=1.0)
     result = AttackProfileScorer(knowledge, weights).score([], ["S0002"])
     assert result.probability_of("G0001") == pytest.approx(result.probability_of("G0002"))
     assert AttackProfileScorer(knowledge, weights).score([], ["S0001"]).top()[0] == "G0001"

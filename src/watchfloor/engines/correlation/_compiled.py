@@ -297,28 +297,9 @@ _CLASS, _LOWER = _classes()
 
 
 @njit(inline="always", cache=True)
-def _is_hex(c: np.uint8) -> bool:
-    return bool(_CLASS[c] & _HEX)
-
-
-@njit(inline="always", cache=True)
-def _is_digit(c: np.uint8) -> bool:
-    return bool(_CLASS[c] & _DIGIT)
-
-
-@njit(inline="always", cache=True)
-def _is_alpha(c: np.uint8) -> bool:
-    return bool(_CLASS[c] & _ALPHA)
-
-
-@njit(inline="always", cache=True)
-def _is_scheme(c: np.uint8) -> bool:
-    return bool(_CLASS[c] & _SCHEME)
-
-
-@njit(inline="always", cache=True)
-def _label_char(c: np.uint8) -> bool:
-    return bool(_CLASS[c] & _LABEL)
+def _has(c: np.uint8, bit: int) -> bool:
+    """Whether byte ``c`` is of the class ``bit`` (_HEX, _DIGIT, _ALPHA …)."""
+    return bool(_CLASS[c] & bit)
 
 
 @njit(inline="always", cache=True)
@@ -361,7 +342,7 @@ def _ipv4(data: np.ndarray, a: int, b: int) -> int:
     while True:
         start = i
         n = 0
-        while i < b and _is_digit(data[i]):
+        while i < b and _has(data[i], _DIGIT):
             n = n * 10 + int(data[i]) - 48
             i += 1
         width = i - start
@@ -423,7 +404,7 @@ def _hextet(data: np.ndarray, a: int, b: int) -> int:
         return -1
     v = 0
     for i in range(a, b):
-        if not _is_hex(data[i]):
+        if not _has(data[i], _HEX):
             return -1
         v = v * 16 + _hex_value(data[i])
     return v
@@ -542,7 +523,7 @@ def _domain(
             n += 1
         elif c >= 128:
             return -2, 0
-        elif _label_char(c):
+        elif _has(c, _LABEL):
             width += 1
             if width > 63:
                 return -1, 0
@@ -685,11 +666,11 @@ def _url(
             c += 1
         if c + 2 >= b or data[c + 1] != _SLASH or data[c + 2] != _SLASH:
             return -1, at
-        if c == a or not _is_alpha(data[a]):
+        if c == a or not _has(data[a], _ALPHA):
             return -1, at
         for i in range(a, c):
             ch = data[i]
-            if not _is_scheme(ch):
+            if not _has(ch, _SCHEME):
                 return -1, at
             buf[w] = _lower(ch)
             w += 1
@@ -717,7 +698,7 @@ def _url(
     he = -1
     if hs < b and data[hs] == _LBRACKET:
         j = hs + 1
-        while j < b and (_is_hex(data[j]) or data[j] == _COLON or data[j] == _DOT):
+        while j < b and (_has(data[j], _HEX) or data[j] == _COLON or data[j] == _DOT):
             j += 1
         if j > hs + 1 and j < b and data[j] == _RBRACKET:
             he = j + 1
@@ -741,7 +722,7 @@ def _url(
     if j < b and data[j] == _COLON:
         j += 1
         port_s = j
-        while j < b and _is_digit(data[j]):
+        while j < b and _has(data[j], _DIGIT):
             j += 1
         port_e = j
     f = j

@@ -410,11 +410,10 @@ def parquet_row_ranges(
     return ranges
 
 
-def _row_filter(log: ObservableLog) -> str:
-    """A WHERE clause keeping the log's row groups (all: none)."""
+def _row_filter(log: ObservableLog, runs: list[tuple[int, int]]) -> str:
+    """A WHERE clause keeping the log's row groups, ``runs`` of rows (all: none)."""
     if log.row_groups is None:
         return ""
-    runs = parquet_row_ranges(log, max_rows=None)
     if not runs:
         return "WHERE false"
     terms = " OR ".join(f"(file_row_number >= {a} AND file_row_number < {b})" for a, b in runs)
@@ -486,7 +485,7 @@ def correlate_parquet(
 SELECT epoch_us({_ts_expr(ts_type)}) AS ts_us, value, type
 FROM (SELECT {_ident(log.ts_column)} AS ts, {_ident(log.value_column)}::VARCHAR AS value,
              {typ} AS type
-      FROM read_parquet('{path}', file_row_number = true) {_row_filter(log)})
+      FROM read_parquet('{path}', file_row_number = true) {_row_filter(log, runs)})
 """
     # every worker holds a batch: about CHUNK_ROWS rows in flight in all
     batch_rows = max(1 << 16, CHUNK_ROWS // kernel.threads)
