@@ -169,11 +169,17 @@ def main() -> None:
             f"compiled in {build_s:.1f} s"
         )
         start = time.perf_counter()
-        with Kernel(indicators.keys, indicators.plan, args.threads) as warm:
+        index = indicators.index  # built once per indicator set, kept by it
+        built = time.perf_counter() - start
+        start = time.perf_counter()
+        with Kernel(index, indicators.plan, args.threads) as warm:
             # compiles the kernel on a first run (cached on disk afterwards)
             warm.scan(_sample_batch(), "warm-up")
         ready = time.perf_counter() - start
-        print(f"kernel ready (index built, machine code loaded) in {ready:.1f} s")
+        print(
+            f"probe index built in {built:.2f} s (once per indicator set); "
+            f"kernel machine code ready in {ready:.1f} s"
+        )
 
         con = duckdb.connect()
         con.execute(f"SET threads = {args.threads}")

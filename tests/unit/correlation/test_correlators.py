@@ -127,6 +127,19 @@ def test_a_match_links_to_the_indicator_actors(
     assert match.observed_kind is K.IPV4
 
 
+def test_an_indicator_set_serves_many_runs_with_one_index(
+    tmp_path: Path, correlator: IndicatorCorrelator
+) -> None:
+    indicators = IndicatorSet.build(INDICATORS)
+    log = detect_log(write_log(tmp_path / "obs.parquet", ROWS))
+    first = correlator.correlate(indicators, [log])
+    index = indicators.index
+    second = correlator.correlate(indicators, [log])
+    assert indicators.index is index  # built once, kept by the set
+    assert first.sorted_table().equals(second.sorted_table())
+    assert {(m.row, m.indicator.id) for m in second.matches()} == EXPECTED
+
+
 def test_engines_agree_on_a_multi_partition_log(tmp_path: Path, dask_client: Client) -> None:
     rows = [(_ts(i % 50), v, t) for i in range(40) for (_, v, t) in ROWS]
     logs = [

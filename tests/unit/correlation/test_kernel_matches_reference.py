@@ -150,7 +150,7 @@ def test_rows_are_rejected_with_the_reference_reasons() -> None:
             "type": [None, None, None, "domain", "sha1", "mutex", None],
         }
     )
-    with Kernel(IndicatorSet.build([]).keys, KeyPlan(ipv4_prefixes=(32,))) as kernel:
+    with Kernel(IndicatorSet.build([]).index, KeyPlan(ipv4_prefixes=(32,))) as kernel:
         matches, rejects, count = kernel.scan(batch, "log.csv")
     assert matches.num_rows == 0 and count == 7
     assert [(r.row, r.reason) for r in rejects] == [

@@ -29,6 +29,7 @@ from watchfloor.engines.correlation.base import (
 )
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
 from watchfloor.engines.correlation.kernel import Kernel, correlate_batches, correlate_parquet
+from watchfloor.engines.correlation.key_index import KeyIndex
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
 
@@ -59,7 +60,7 @@ def _kernel(run: str, keys: pa.Table, plan: KeyPlan, threads: int | None) -> Ker
         if kernel is None:
             for old in list(_KERNELS):  # one run at a time per worker is plenty
                 _KERNELS.pop(old).close()
-            kernel = _KERNELS[run] = Kernel(keys, plan, threads)
+            kernel = _KERNELS[run] = Kernel(KeyIndex.build(keys), plan, threads)
         return kernel
 
 

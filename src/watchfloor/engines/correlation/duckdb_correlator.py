@@ -58,7 +58,7 @@ class DuckDBCorrelator(IndicatorCorrelator):
         progress: Progress | None,
     ) -> CorrelationResult:
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
-        kernel = Kernel(indicators.keys, indicators.plan, self._threads, self._memory_limit)
+        kernel = Kernel(indicators.index, indicators.plan, self._threads, self._memory_limit)
         batches: list[pa.RecordBatch] = []
         known = [log for log in logs if log.format == "parquet"]
         parquet_rows = sum(b - a for log in known for a, b in parquet_row_ranges(log))

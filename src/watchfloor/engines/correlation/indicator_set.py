@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -16,6 +18,9 @@ from watchfloor.engines.correlation.keys import (
     indicator_keys,
 )
 from watchfloor.engines.correlation.model import Indicator
+
+if TYPE_CHECKING:
+    from watchfloor.engines.correlation.key_index import KeyIndex
 
 __all__ = ["IndicatorProblem", "IndicatorSet"]
 
@@ -53,13 +58,27 @@ class IndicatorSet:
     ``keys`` is an Arrow table (``tag, hi, lo, text, idx, valid_from,
     valid_until``) whose ``idx`` points into ``indicators``; it ends with the
     sentinel row that rejected observables join. ``plan`` says which prefix
-    lengths and domain depths observables must be expanded into.
+    lengths and domain depths observables must be expanded into. ``index`` is
+    the keys as the compiled kernel probes them, built on first use and kept:
+    a set compiled once serves every correlation run.
     """
 
     def __init__(self, indicators: Sequence[Indicator], keys: pa.Table, plan: KeyPlan) -> None:
         self.indicators = tuple(indicators)
         self.keys = keys
         self.plan = plan
+        self._index: KeyIndex | None = None
+        self._index_lock = threading.Lock()
+
+    @property
+    def index(self) -> KeyIndex:
+        """The kernel's hash index of :attr:`keys` (built once, thread-safe)."""
+        with self._index_lock:
+            if self._index is None:
+                from watchfloor.engines.correlation.key_index import KeyIndex
+
+                self._index = KeyIndex.build(self.keys)
+            return self._index
 
     def __len__(self) -> int:
         return len(self.indicators)

@@ -85,6 +85,7 @@ _REASON_OF_KIND = {
 #: reader's stream before a scan (memory stays bounded whatever the log's size).
 CHUNK_ROWS = 1 << 20
 _MIN_ROWS_PER_THREAD = 16_384
+_READ_AHEAD_MB = 64
 
 
 def type_code(name: str | None) -> int:
@@ -149,6 +150,8 @@ def _configure(
     # file order (measured no slower than letting DuckDB reorder them).
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")
+    # let DuckDB read ahead about two batches while the kernel works on others
+    con.execute(f"SET streaming_buffer_size = '{_READ_AHEAD_MB}MB'")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit is not None:
@@ -156,18 +159,19 @@ def _configure(
 
 
 class Kernel:
-    """What one correlation run holds in memory: the indicator index, the
-    expansion plan, a DuckDB connection (reading, timestamps) and the threads
-    (``threads`` for DuckDB and for the kernel; default: every core)."""
+    """What one correlation run holds in memory: the indicator index (an
+    :attr:`IndicatorSet.index`, shared), the expansion plan, a DuckDB
+    connection (reading, timestamps) and the threads (``threads`` for DuckDB
+    and for the kernel; default: every core)."""
 
     def __init__(
         self,
-        keys: pa.Table,
+        index: KeyIndex,
         plan: KeyPlan,
         threads: int | None = None,
         memory_limit: str | None = None,
     ) -> None:
-        self.index = KeyIndex.build(keys)
+        self.index = index
         self.plan = plan
         self._plan = PlanArrays.of(plan)
         self.threads = max(1, threads or os.cpu_count() or 1)
