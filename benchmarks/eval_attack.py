@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/eval_attack.py            # the table
     .venv/bin/python benchmarks/eval_attack.py --fit      # also: weights fitted on all sets
+    .venv/bin/python benchmarks/eval_attack.py --train pseudo  # fit on pseudo-cases instead
 
 Each set pairs an older ATT&CK Enterprise release (the knowledge base) with
 evidence that first appeared in the next release (see
@@ -15,6 +16,11 @@ each ICD 203 band (``ok`` when within the band's range ± 0.1; bands with fewer
 than five cases are shown but not judged). Last, the pooled top-1 and MRR
 differences between the profile scorer and the best baseline (by pooled top-1)
 with a paired bootstrap 95 % interval over the cases, to tell a gain from noise.
+
+``--train`` chooses what the profile scorer is fitted on for each evaluated set:
+``loso`` (default) the other two sets' cases; ``pseudo`` only pseudo-cases built
+from the evaluated set's own older knowledge base (``fitting.pseudo_cases``: no
+dev-case label at all); ``pseudo+loso`` both.
 """
 
 from __future__ import annotations
@@ -41,13 +47,21 @@ from watchfloor.engines.attribution import (
     NaiveBayesScorer,
     TfidfCosineScorer,
 )
-from watchfloor.engines.attribution.fitting import LabelledSet, fit_weights
+from watchfloor.engines.attribution.fitting import (
+    LabelledSet,
+    PreparedSet,
+    fit_prepared,
+    fit_weights,
+    prepare,
+    pseudo_cases,
+)
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "attack"
 SETS = (("8.2", "10.1"), ("10.1", "12.1"), ("12.1", "14.1"))
 TOLERANCE = 0.1
 MIN_BAND_CASES = 5
-PROFILE = "attack-profile (LOSO)"
+PROFILE = "attack-profile"
+TRAINING = {"loso": "LOSO", "pseudo": "pseudo", "pseudo+loso": "pseudo+LOSO"}
 BOOTSTRAP_DRAWS = 10_000
 
 
@@ -122,7 +136,9 @@ def bands(outcomes: Sequence[Outcome]) -> list[tuple[LikelihoodTerm, int, float,
     return rows
 
 
-def run(sets: Sequence[EvalSet], ridge: float) -> dict[str, list[list[Outcome]]]:
+def run(
+    sets: Sequence[EvalSet], ridge: float, train: str = "loso"
+) -> dict[str, list[list[Outcome]]]:
     factories: dict[str, Callable[[AttackKnowledge], AttributionScorer]] = {
         "jaccard": JaccardScorer,
         "tfidf-cosine": TfidfCosineScorer,
@@ -141,14 +157,19 @@ def run(sets: Sequence[EvalSet], ridge: float) -> dict[str, list[list[Outcome]]]
         ]
     profile: list[list[Outcome]] = []
     for held_out in range(len(sets)):
-        training = [labelled(s) for i, s in enumerate(sets) if i != held_out]
-        weights = fit_weights(training, ridge=ridge)
+        training: list[PreparedSet] = []
+        if "loso" in train:
+            training += [prepare(labelled(s)) for i, s in enumerate(sets) if i != held_out]
+        if "pseudo" in train:
+            # only the evaluated set's own older release: its cases are newer
+            training += pseudo_cases(sets[held_out].knowledge)
+        weights = fit_prepared(training, ridge=ridge)
         scorer = AttackProfileScorer(sets[held_out].knowledge, weights)
         scored = scorer.score_many(_inputs(sets[held_out].cases))
         profile.append(
             [outcome(r, _actors(c)) for r, c in zip(scored, sets[held_out].cases, strict=True)]
         )
-    results[PROFILE] = profile
+    results[f"{PROFILE} ({TRAINING[train]})"] = profile
     return results
 
 
@@ -162,7 +183,7 @@ def labelled(s: EvalSet) -> LabelledSet:
 def print_table(sets: Sequence[EvalSet], results: dict[str, list[list[Outcome]]]) -> None:
     names = [s.name for s in sets] + ["pooled"]
     print(
-        f"{'scorer':24s} {'set':12s} {'n':>4s} {'top1':>6s} {'top5':>6s} {'MRR':>6s} {'Brier':>6s}"
+        f"{'scorer':28s} {'set':12s} {'n':>4s} {'top1':>6s} {'top5':>6s} {'MRR':>6s} {'Brier':>6s}"
     )
     for scorer, per_set in results.items():
         for name, outs in zip(
@@ -170,7 +191,7 @@ def print_table(sets: Sequence[EvalSet], results: dict[str, list[list[Outcome]]]
         ):
             m = summarise(outs)
             print(
-                f"{scorer:24s} {name:12s} {int(m['n']):4d} {m['top1']:6.3f} {m['top5']:6.3f} "
+                f"{scorer:28s} {name:12s} {int(m['n']):4d} {m['top1']:6.3f} {m['top5']:6.3f} "
                 f"{m['mrr']:6.3f} {m['brier']:6.3f}"
             )
     print()
@@ -201,11 +222,12 @@ def paired_difference(
 
 def print_difference(results: dict[str, list[list[Outcome]]]) -> None:
     pooled = {name: [o for part in per_set for o in part] for name, per_set in results.items()}
+    ours = next(name for name in pooled if name.startswith(PROFILE))
     best = max(
-        (name for name in pooled if name != PROFILE), key=lambda n: summarise(pooled[n])["top1"]
+        (name for name in pooled if name != ours), key=lambda n: summarise(pooled[n])["top1"]
     )
     print(f"\nProfile scorer minus the best baseline ({best}), pooled, paired bootstrap 95 %:")
-    for metric, (diff, low, high) in paired_difference(pooled[PROFILE], pooled[best]).items():
+    for metric, (diff, low, high) in paired_difference(pooled[ours], pooled[best]).items():
         print(f"  {metric:5s} {diff:+.3f}  [{low:+.3f}, {high:+.3f}]")
 
 
@@ -214,10 +236,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--ridge", type=float, default=1.0)
     parser.add_argument("--fit", action="store_true", help="print weights fitted on all sets")
+    parser.add_argument(
+        "--train",
+        choices=sorted(TRAINING),
+        default="loso",
+        help="what the profile scorer is fitted on",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     sets = load_sets(args.data)
-    results = run(sets, args.ridge)
+    results = run(sets, args.ridge, args.train)
     print_table(sets, results)
     print_difference(results)
     if args.fit:

@@ -93,3 +93,23 @@ def attack82() -> AttackKnowledge:
     bundle = read_bundle(DATA / "enterprise-attack-8.2.json")
     version = KnowledgeBaseVersion("enterprise-attack", "8.2", bundle.info.sha256)
     return AttackKnowledge.from_objects(bundle.objects, version)
+
+
+def tiny_with_reports() -> AttackKnowledge:
+    """The tiny knowledge base with citations: G0001's uses of T1000.001, T2000
+    and S0001 cite "Vendor A 2020" (report A), its use of T2000 also cites
+    "Vendor B 2021" (report B)."""
+    from dataclasses import replace
+
+    cite_a = (ExternalReference("mitre-attack", None), ExternalReference("Vendor A 2020", None))
+    cite_b = (ExternalReference("Vendor B 2021", None),)
+    objects = []
+    for o in tiny_objects():
+        if o.id.endswith("000000000100") or o.id.endswith(
+            "000000000102"
+        ):  # G0001 -> T1000.001, S0001
+            o = replace(o, external_references=cite_a)
+        elif o.id.endswith("000000000101"):  # G0001 -> T2000
+            o = replace(o, external_references=cite_a + cite_b)
+        objects.append(o)
+    return AttackKnowledge.from_objects(objects, KnowledgeBaseVersion("tiny", "r"))

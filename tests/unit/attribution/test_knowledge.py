@@ -36,28 +36,11 @@ def test_attack_82_dimensions(attack82: AttackKnowledge) -> None:
 
 
 def test_reports_group_an_actors_usage_by_cited_source() -> None:
-    from dataclasses import replace
-
-    import numpy as np
-
-    from watchfloor.adapters.stix.reader import ExternalReference
-    from watchfloor.engines.attribution import KnowledgeBaseVersion
     from watchfloor.engines.attribution.profile import report_similarity
 
-    from .conftest import tiny_objects
+    from .conftest import tiny_with_reports
 
-    cite_a = (ExternalReference("mitre-attack", None), ExternalReference("Vendor A 2020", None))
-    cite_b = (ExternalReference("Vendor B 2021", None),)
-    objects = []
-    for o in tiny_objects():
-        if o.id.endswith("000000000100") or o.id.endswith(
-            "000000000102"
-        ):  # G0001 -> T1000.001, S0001
-            o = replace(o, external_references=cite_a)
-        elif o.id.endswith("000000000101"):  # G0001 -> T2000
-            o = replace(o, external_references=cite_a + cite_b)
-        objects.append(o)
-    kb = AttackKnowledge.from_objects(objects, KnowledgeBaseVersion("tiny", "r"))
+    kb = tiny_with_reports()
     g1 = kb.actor_index["G0001"]
     assert list(kb.report_actor) == [g1, g1]  # ATT&CK's self-reference is not a report
     n_t = len(kb.techniques)
