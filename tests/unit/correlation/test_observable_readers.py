@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.unit.correlation.helpers import write_log
 
 from watchfloor.adapters.observables import ObservableLogError, detect_log, read_observables
@@ -83,3 +85,92 @@ def test_unknown_suffix_and_missing_columns_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ObservableLogError, match="no timestamp column"):
         detect_log(bare)
     assert detect_log(bare, ts_column="when", value_column="what").value_column == "what"
+
+
+# JSON lines: blocks of plain lines go through Arrow's reader, the rest line by
+# line; whatever the mix, the rows and the reports must be the line reader's.
+_LINES = [
+    b'{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.1", "type": "ipv4"}',
+    b'{"timestamp":"2025-03-01T10:00:01Z","value":"evil.example","extra":[1,{"a":2}]}',
+    b'{"value": "x\\u00e9\\"y", "timestamp": null, "type": null}',
+    b'{"timestamp": 1740823200, "value": "evil.example"}',
+    b'{"timestamp": "t", "value": 42, "type": true}',
+    b'{"timestamp": "t", "value": {"nested": 1}}',
+    b'{"timestamp": "t", "value": "a", "value": "b"}',
+    b'{"timestamp": "t", "value": "\xff\xfe"}',
+    b'{"timestamp": "t", "value": "a"}{"timestamp": "u", "value": "b"}',
+    b'{"timestamp": "t",',
+    b'"value": "split"}',
+    b"{not json",
+    b"[1, 2]",
+    b"",
+    b"   ",
+    b'  {"timestamp": "t", "value": "indented"}',
+    b'{"timestamp": "t", "value": "cr"}\r',
+    b'{"timestamp": "t"}\r{"timestamp": "u"}',
+    b"\xef\xbb\xbf{}",
+]
+
+
+def _line_reader_rows(path: Path) -> tuple[list[dict[str, object]], list[RejectedRow]]:
+    from watchfloor.adapters.observables.reader import _jsonl_lines
+
+    log = detect_log(path)
+    rejects: list[RejectedRow] = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        batches = list(_jsonl_lines(enumerate(fh, start=1), log, rejects.append))
+    return [r for b in batches for r in b.to_pylist()], rejects
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    picks=st.lists(st.sampled_from(range(len(_LINES))), min_size=1, max_size=40),
+    plain_run=st.integers(1, 30),  # the first line names the columns
+    block=st.sampled_from([64, 256, 1 << 24]),
+    final_newline=st.booleans(),
+)
+def test_json_lines_read_fast_or_line_by_line_give_the_same_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+    picks: list[int],
+    plain_run: int,
+    block: int,
+    final_newline: bool,
+) -> None:
+    from watchfloor.adapters.observables import reader
+
+    lines = [_LINES[0]] * plain_run + [_LINES[i] for i in picks] + [_LINES[1]] * plain_run
+    path = tmp_path_factory.mktemp("jsonl") / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + (b"\n" if final_newline else b""))
+    expected_rows, expected_rejects = _line_reader_rows(path)
+    rejects: list[RejectedRow] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reader, "_JSON_BLOCK", block)
+        batches = list(read_observables(detect_log(path), rejects.append))
+    rows = [r for b in batches for r in b.to_pylist()]
+    assert rows == expected_rows
+    assert rejects == expected_rejects
+
+
+def test_plain_json_lines_take_the_fast_path_in_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchfloor.adapters.observables import reader
+
+    path = tmp_path / "log.jsonl"
+    good = '{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.%d", "type": "ipv4"}\n'
+    path.write_text("".join(good % i for i in range(100)) + "{bad\n" + good % 100)
+    monkeypatch.setattr(reader, "_JSON_BLOCK", 1000)
+    calls: list[int] = []
+    slow = reader._jsonl_lines
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return slow(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "_jsonl_lines", counting)
+    rejects: list[RejectedRow] = []
+    rows = [r for b in read_observables(detect_log(path), rejects.append) for r in b.to_pylist()]
+    assert [r["row_no"] for r in rows] == [*range(1, 101), 102]
+    assert [r["value"] for r in rows][-2:] == ["192.0.2.99", "192.0.2.100"]
+    assert [(r.row, r.reason.split(":")[0]) for r in rejects] == [(101, "not valid JSON")]
+    assert len(calls) == 1  # only the block holding the bad line went line by line

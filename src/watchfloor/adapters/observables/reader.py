@@ -15,15 +15,17 @@ Row numbers: CSV and JSON lines give the physical line (the CSV header is line
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation.base import ObservableLog
@@ -60,6 +62,7 @@ _FORMATS = {
     ".pq": "parquet",
 }
 _BATCH = 65_536
+_JSON_BLOCK = 1 << 24  # bytes of JSON lines parsed at a time
 _SCHEMA = pa.schema(
     [("row_no", pa.int64()), ("ts", pa.string()), ("value", pa.string()), ("type", pa.string())]
 )
@@ -83,10 +86,10 @@ def _columns(path: Path, fmt: str) -> list[str]:
     if fmt == "parquet":
         return list(pq.read_schema(path).names)
     if fmt == "csv":
-        with path.open("r", encoding="utf-8", newline="") as fh:
+        with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
             header = fh.readline()
         return next(iter(csv.reader([header])), [])
-    with path.open("r", encoding="utf-8") as fh:
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if line.strip():
                 try:
@@ -256,8 +259,94 @@ def _ts_text(v: Any) -> str | None:
     return None
 
 
+def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
+    """The file in blocks of whole lines (about :data:`_JSON_BLOCK` bytes each;
+    a line longer than that makes a longer block)."""
+    rest = b""
+    while True:
+        chunk = fh.read(_JSON_BLOCK)
+        if not chunk:
+            if rest:
+                yield rest
+            return
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        yield data[:cut]
+        rest = data[cut:]
+
+
+def _jsonl_block_fast(block: bytes, log: ObservableLog, first_line: int) -> pa.RecordBatch | None:
+    """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
+    the block is not plainly one object per line with string (or null) fields
+    (blank lines, a value that is a number, bad JSON or UTF-8, a lone carriage
+    return...): the line-by-line reader then handles it, with its reports."""
+    fields = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
+    if len(set(fields)) < len(fields):
+        return None
+    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        return None  # a lone carriage return ends a line for the line reader
+    raw = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(raw == 10)  # "\n"
+    if raw.size and raw[-1] != 10:
+        ends = np.append(ends, raw.size)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    if ends.size == 0 or np.any(ends <= starts):
+        return None
+    last = ends - 1 - (raw[ends - 1] == 13)  # before a "\r\n"
+    # every line opens with "{" and closes with "}": then Arrow's rows are the
+    # lines exactly when their counts agree (no line holds two objects or none)
+    if np.any(raw[starts] != ord("{")) or np.any(raw[last] != ord("}")):
+        return None
+    schema = pa.schema([(c, pa.string()) for c in fields])
+    try:
+        table = pajson.read_json(
+            pa.BufferReader(block),
+            read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 22),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+        if table.num_rows != ends.size:
+            return None
+        for column in table.columns:
+            column.validate(full=True)  # UTF-8
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    table = table.combine_chunks()  # rows > 0: one chunk a column
+    return _batch(
+        pa.array(np.arange(first_line, first_line + ends.size, dtype=np.int64)),
+        table.column(log.ts_column).chunk(0),
+        table.column(log.value_column).chunk(0),
+        table.column(log.type_column).chunk(0) if log.type_column else None,
+    )
+
+
 def _read_jsonl(
     log: ObservableLog, rejects: Callable[[RejectedRow], None]
+) -> Iterator[pa.RecordBatch]:
+    """Blocks of plain lines go through Arrow's JSON reader; any other block
+    is read line by line in Python, which reports each bad line. Both give the
+    same rows."""
+    line = 1  # the number of the block's first line
+    with open(log.path, "rb") as fh:
+        for block in _line_blocks(fh):
+            fast = _jsonl_block_fast(block, log, line)
+            if fast is not None:
+                yield fast
+                line += fast.num_rows
+                continue
+            # universal newlines, as a text-mode file reads them
+            lines = io.StringIO(block.decode("utf-8", errors="replace"), newline=None)
+            numbered = list(enumerate(lines, start=line))
+            yield from _jsonl_lines(numbered, log, rejects)
+            line += len(numbered)
+
+
+def _jsonl_lines(
+    numbered: Iterable[tuple[int, str]], log: ObservableLog, rejects: Callable[[RejectedRow], None]
 ) -> Iterator[pa.RecordBatch]:
     rows: list[int] = []
     tss: list[str | None] = []
@@ -277,33 +366,30 @@ def _read_jsonl(
         types.clear()
         return b
 
-    with open(log.path, encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                rejects(
-                    RejectedRow(
-                        log.path, number, line[:200].rstrip("\n"), f"not valid JSON: {exc.msg}"
-                    )
-                )
-                continue
-            if not isinstance(obj, dict):
-                rejects(RejectedRow(log.path, number, line[:200].rstrip("\n"), "not a JSON object"))
-                continue
-            value = obj.get(log.value_column)
-            try:
-                ts = _ts_text(obj.get(log.ts_column))
-            except (OverflowError, OSError, ValueError):
-                ts = None
-            rows.append(number)
-            tss.append(ts)
-            values.append(value if isinstance(value, str) or value is None else json.dumps(value))
-            t = obj.get(log.type_column) if log.type_column else None
-            types.append(t if isinstance(t, str) else None)
-            if len(rows) >= _BATCH:
-                yield flush()
+    for number, line in numbered:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rejects(
+                RejectedRow(log.path, number, line[:200].rstrip("\n"), f"not valid JSON: {exc.msg}")
+            )
+            continue
+        if not isinstance(obj, dict):
+            rejects(RejectedRow(log.path, number, line[:200].rstrip("\n"), "not a JSON object"))
+            continue
+        value = obj.get(log.value_column)
+        try:
+            ts = _ts_text(obj.get(log.ts_column))
+        except (OverflowError, OSError, ValueError):
+            ts = None
+        rows.append(number)
+        tss.append(ts)
+        values.append(value if isinstance(value, str) or value is None else json.dumps(value))
+        t = obj.get(log.type_column) if log.type_column else None
+        types.append(t if isinstance(t, str) else None)
+        if len(rows) >= _BATCH:
+            yield flush()
     if rows:
         yield flush()
