@@ -11,7 +11,9 @@ Reports, in one run and on the same data:
   matches are collected as an Arrow table;
 
 each as the median of ``--repeats`` runs, in rows per second, plus the time to
-compile the indicator set and the peak resident memory of the process.
+compile the indicator set and the peak resident memory of the process. Last,
+the engine on the first ``--text-rows`` rows (1 M) written as Parquet, CSV and
+JSON lines, so the three readers can be compared on the same rows.
 
 The data are generated deterministically (seeded hashes, no randomness) into
 Parquet in a temporary directory (or ``--dir``, reused when present). Run::
@@ -37,7 +39,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchfloor.adapters.observables import detect_log, read_observables
@@ -153,6 +157,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dir", type=Path, default=None, help="data directory (kept, reused)")
+    ap.add_argument(
+        "--text-rows",
+        type=int,
+        default=1_000_000,
+        help="also time the first N rows as Parquet, CSV and JSON lines (0: skip)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="wf-bench-") as tmp:
@@ -188,10 +198,6 @@ def main() -> None:
         ceiling_sql = (
             f"SELECT count(*) FROM read_parquet('{obs_path}') o JOIN ind_raw i ON o.value = i.value"
         )
-        read_sql = (
-            f"SELECT file_row_number AS row_no, timestamp AS ts, value, type "
-            f"FROM read_parquet('{obs_path}', file_row_number = true)"
-        )
         log = detect_log(obs_path)
         engine = DuckDBCorrelator(read_observables, threads=args.threads)
         # Ceiling and engine alternate, so that both meet the same machine (on a
@@ -203,7 +209,6 @@ def main() -> None:
             c_wall, c_cpu, ceiling_n = _timed(lambda: con.sql(ceiling_sql).fetchall()[0])
             e_wall, e_cpu, result = _timed(lambda: engine.correlate(indicators, [log]))
             runs.append((c_wall, c_cpu, e_wall, e_cpu))
-        t_read, _, _ = _timed(lambda: sum(b.num_rows for b in con.sql(read_sql).to_arrow_reader()))
         con.close()
 
         rows = args.rows
@@ -223,9 +228,107 @@ def main() -> None:
             f"  {med[3]:5.2f} CPU-s  ({len(result):,} matches, {result.rejected_count:,} rejects)"
         )
         print(f"  engine / ceiling, run by run: {share:.0%} (median)")
-        print(f"  DuckDB streaming the Parquet into Arrow alone: {t_read:.2f} s (one run)")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  peak resident memory: {peak:,.0f} MiB (whole process, indicator set included)")
+        parts(obs_path, indicators, args.threads, args.repeats, med[3])
+        if args.text_rows:
+            formats(directory, obs_path, indicators, engine, args.text_rows, args.repeats)
+
+
+def parts(
+    obs_path: Path, indicators: IndicatorSet, threads: int, repeats: int, engine_cpu: float
+) -> None:
+    """Where the engine's CPU time goes: DuckDB streaming the Parquet into
+    Arrow (the engine's own query, alone), then the compiled kernel alone on
+    those batches held in memory, on one thread, in all and by kind."""
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    query = f"SELECT epoch_us(timestamp) AS ts_us, value, type FROM read_parquet('{obs_path}')"
+    reads = [
+        _timed(lambda: sum(b.num_rows for b in con.sql(query).to_arrow_reader()))
+        for _ in range(repeats)
+    ]
+    batches = [
+        pa.RecordBatch.from_arrays(
+            [pa.array(np.arange(b.num_rows, dtype=np.int64)), *b.columns],
+            names=["row_no", *b.schema.names],
+        )
+        for b in con.sql(query).to_arrow_reader()
+    ]
+    con.close()
+    rows = sum(b.num_rows for b in batches)
+    print(f"\nwhere the engine's time goes, median of {repeats} (CPU seconds, all threads):")
+    read_cpu = statistics.median(r[1] for r in reads)
+    read_wall = statistics.median(r[0] for r in reads)
+    print(
+        f"  DuckDB streaming the Parquet into Arrow alone  {read_cpu:5.2f} CPU-s"
+        f"  ({read_wall:.2f} s on {threads} threads)"
+    )
+    with Kernel(indicators.index, indicators.plan, 1) as kernel:
+
+        def scan(part: list[pa.RecordBatch]) -> None:
+            for b in part:
+                kernel.scan(b, "bench", split=False)
+
+        cpu = statistics.median(_timed(lambda: scan(batches))[1] for _ in range(repeats))
+        per_row = cpu / rows * 1e9
+        print(
+            f"  compiled kernel alone, one thread            {cpu:5.2f} CPU-s"
+            f"  ({per_row:.0f} ns a row)"
+        )
+        kinds = []
+        for kind in ObservableKind:
+            part = [b.filter(pc.equal(b.column("type"), kind.label)) for b in batches]
+            n = sum(b.num_rows for b in part)
+            if n:
+                t = statistics.median(
+                    _timed(lambda part=part: scan(part))[1] for _ in range(repeats)
+                )
+                kinds.append(f"{kind.label} {t / n * 1e9:.0f}")
+        print(f"    by kind, ns a row: {', '.join(kinds)}")
+    print(f"  the engine in all (above)                    {engine_cpu:5.2f} CPU-s")
+
+
+def formats(
+    directory: Path,
+    obs_path: Path,
+    indicators: IndicatorSet,
+    engine: DuckDBCorrelator,
+    rows: int,
+    repeats: int,
+) -> None:
+    """The engine on the log's first ``rows`` rows as Parquet, CSV and JSON
+    lines (timestamps as ISO 8601 text in the last two, as exported logs hold
+    them), each the median of ``repeats`` runs."""
+    con = duckdb.connect()
+    head = (
+        f"SELECT strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp, value, type "
+        f"FROM '{obs_path}' LIMIT {rows}"
+    )
+    paths = {}
+    for suffix, options in (
+        ("parquet", "FORMAT parquet, ROW_GROUP_SIZE 122880"),
+        ("csv", "FORMAT csv, HEADER"),
+        ("jsonl", "FORMAT json"),
+    ):
+        path = directory / f"{obs_path.stem}-head{rows}.{suffix}"
+        if not path.exists():
+            con.execute(f"COPY ({head}) TO '{path}' ({options})")
+        paths[suffix] = path
+    con.close()
+    print(f"\nthe first {rows:,} rows in each format, median of {repeats}:")
+    for suffix, path in paths.items():
+        log = detect_log(path)
+        walls = []
+        for _ in range(repeats):
+            wall, _, out = _timed(lambda log=log: engine.correlate(indicators, [log]))
+            walls.append(wall)
+        assert isinstance(out, CorrelationResult)
+        wall = statistics.median(walls)
+        print(
+            f"  {suffix:8s} {wall:6.2f} s  {rows / wall / 1e6:6.2f} M rows/s  "
+            f"({len(out):,} matches, {out.rejected_count:,} rejects)"
+        )
 
 
 def _sample_batch() -> pa.RecordBatch:
