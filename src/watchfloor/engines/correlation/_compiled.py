@@ -34,7 +34,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from watchfloor.engines.correlation.keys import TAG_DOMAIN, TAG_IPV4, TAG_IPV6, TAG_URL
 
@@ -66,6 +69,12 @@ R_MD5 = 9
 R_SHA1 = 10
 R_SHA256 = 11
 
+#: The fields of an index entry, one row of eight 64-bit words (one cache
+#: line): key hash, the numbers (addresses), ``idx << 16 | tag``, the span of
+#: the key text in the text buffer, the validity window in microseconds.
+ENTRY_FIELDS = ("hash", "hi", "lo", "tag_idx", "start", "stop", "valid_from", "valid_until")
+E_HASH, E_HI, E_LO, E_TAG_IDX, E_START, E_STOP, E_FROM, E_UNTIL = range(8)
+
 MAX_KEYS = 192  # per row: 1 URL key + up to 127 domain depths, or 33 IPv4 prefixes
 
 _SEED_TEXT = np.uint64(0xCBF29CE484222325)
@@ -90,6 +99,33 @@ _AT = 64
 _LBRACKET = 91
 _RBRACKET = 93
 _PERCENT = 37
+
+
+def _prefetch_typer(typingctx: Any, array: Any, index: Any) -> Any:
+    """Ask the processor to start loading ``array.flat[index]`` into its caches
+    (LLVM's ``prefetch``: a hint, no fault, no effect on results), so that the
+    loads of several probes overlap instead of waiting on memory one by one."""
+    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
+        return None
+    signature = types.void(array, index)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        at = context.cast(builder, args[1], sig.args[1], types.intp)
+        byte = ir.IntType(8).as_pointer()
+        address = builder.bitcast(builder.gep(data, [at]), byte)
+        i32 = ir.IntType(32)
+        hint = ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, hint, "llvm.prefetch.p0"
+        )
+        builder.call(fn, [address, i32(0), i32(3), i32(1)])  # read, keep, data cache
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+_prefetch: Any = intrinsic(_prefetch_typer)
 
 
 @njit(inline="always", cache=True)
@@ -245,6 +281,12 @@ def _find(table: np.ndarray, bloom: np.ndarray, h: np.uint64) -> int:
     bits = _bloom_bits(h)
     if bloom[(h >> np.uint64(40)) & np.uint64(bloom.size - 1)] & bits != bits:
         return -1
+    return _slot_entry(table, h)
+
+
+@njit(inline="always", cache=True)
+def _slot_entry(table: np.ndarray, h: np.uint64) -> int:
+    """The first entry whose hash is ``h`` (the table alone), or -1."""
     mask = np.uint64(table.size // 2 - 1)
     slot = h & mask
     while True:
@@ -824,9 +866,8 @@ def scan(
     """Rows ``start:stop`` of an Arrow string column against the indicator index.
 
     ``plan`` is (IPv4 prefixes, their masks, IPv6 prefixes, their high and low
-    masks, domain depths in use); ``index`` is (table, Bloom filter, hashes,
-    tags, his, los, text starts, text stops, text bytes, indicator positions,
-    valid from, valid until), both in that order.
+    masks, domain depths in use); ``index`` is (table, Bloom filter, entries,
+    the same entries seen as unsigned, text bytes), both in that order.
 
     Returns (match rows, match indicator idx, match kinds, rejected rows, their
     reason codes, rows left to the Python reference (non-ASCII), and — only when
@@ -886,42 +927,60 @@ def scan(
 
 @njit(inline="always", cache=True)
 def _probe_block(
-    nk: int, ts: np.ndarray, table: np.ndarray, bloom: np.ndarray, e_hash: np.ndarray,
-    e_tag: np.ndarray, e_hi: np.ndarray, e_lo: np.ndarray, e_start: np.ndarray,
-    e_stop: np.ndarray, e_data: np.ndarray, e_idx: np.ndarray, e_from: np.ndarray,
-    e_until: np.ndarray, text: np.ndarray, kt: np.ndarray, kh: np.ndarray, khi: np.ndarray,
-    klo: np.ndarray, ks: np.ndarray, ke: np.ndarray, krow: np.ndarray, kkind: np.ndarray,
-    passed: np.ndarray, m_row: np.ndarray, m_idx: np.ndarray, m_kind: np.ndarray, nm: int,
+    nk: int, ts: np.ndarray, table: np.ndarray, bloom: np.ndarray, ent: np.ndarray,
+    ent_u: np.ndarray, e_data: np.ndarray, text: np.ndarray, kt: np.ndarray,
+    kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
+    krow: np.ndarray, kkind: np.ndarray, first: np.ndarray, m_row: np.ndarray,
+    m_idx: np.ndarray, m_kind: np.ndarray, nm: int,
 ) -> int:  # fmt: skip
     """Probe the block's keys and emit the matches; the new match count, or -1
     when the match arrays are full.
 
-    The Bloom filter is read for every key in one tight loop first, so that
-    the processor overlaps those memory reads; only keys that pass it go on
-    to the table and to exact verification.
+    Tight loops over the block, each of memory reads independent of one
+    another, and each prefetching what the next will read, so that the reads
+    of many keys overlap: the Bloom filter for every key; the table for the
+    keys that pass it (``first``: the first entry of the key's hash, or -1);
+    the text of text keys; then the entries (one cache line each, see
+    :data:`ENTRY_FIELDS`), verified exactly.
     """
     bloom_mask = np.uint64(bloom.size - 1)
+    slot_mask = np.uint64(table.size // 2 - 1)
     shift = np.uint64(40)
+    width = ent.shape[1]
     for q in range(nk):
         h = kh[q]
         bits = _bloom_bits(h)
-        passed[q] = (bloom[(h >> shift) & bloom_mask] & bits) == bits
+        if (bloom[(h >> shift) & bloom_mask] & bits) == bits:
+            first[q] = 0
+            _prefetch(table, 2 * (h & slot_mask))
+        else:
+            first[q] = -1
     for q in range(nk):
-        if not passed[q]:
-            continue
-        h = kh[q]
-        e = _find(table, bloom, h)
+        if first[q] == 0:
+            e = _slot_entry(table, kh[q])
+            first[q] = e
+            if e >= 0:
+                _prefetch(ent, e * width)
+    for q in range(nk):
+        e = first[q]
+        if e >= 0 and ke[q] > ks[q]:
+            _prefetch(e_data, ent[e, E_START])
+    n_entries = ent.shape[0]
+    for q in range(nk):
+        e = first[q]
         if e < 0:
             continue
+        h = kh[q]
         tag = kt[q]
         is_text = ke[q] > ks[q]
         when = ts[krow[q]]
-        while e < e_hash.size and e_hash[e] == h:
-            same = e_tag[e] == tag
+        while e < n_entries and ent_u[e, E_HASH] == h:
+            tag_idx = ent[e, E_TAG_IDX]
+            same = (tag_idx & 0xFFFF) == tag
             if same and is_text:
                 width = ke[q] - ks[q]
-                es = e_start[e]
-                if e_stop[e] - es != width:
+                es = ent[e, E_START]
+                if ent[e, E_STOP] - es != width:
                     same = False
                 else:
                     for i in range(width):
@@ -929,12 +988,12 @@ def _probe_block(
                             same = False
                             break
             elif same:
-                same = e_hi[e] == khi[q] and e_lo[e] == klo[q]
-            if same and e_from[e] <= when < e_until[e]:
+                same = ent_u[e, E_HI] == khi[q] and ent_u[e, E_LO] == klo[q]
+            if same and ent[e, E_FROM] <= when < ent[e, E_UNTIL]:
                 if nm == m_row.size:
                     return -1
                 m_row[nm] = krow[q]
-                m_idx[nm] = e_idx[e]
+                m_idx[nm] = tag_idx >> 16
                 m_kind[nm] = kkind[q]
                 nm += 1
             e += 1
@@ -946,9 +1005,8 @@ def _scan_rows(
     ts: np.ndarray, ts_null: np.ndarray, start: int, stop: int,
     v4_prefixes: np.ndarray, v4_masks: np.ndarray, v6_prefixes: np.ndarray,
     v6_mask_hi: np.ndarray, v6_mask_lo: np.ndarray, depths: np.ndarray,
-    table: np.ndarray, bloom: np.ndarray, e_hash: np.ndarray, e_tag: np.ndarray,
-    e_hi: np.ndarray, e_lo: np.ndarray, e_start: np.ndarray, e_stop: np.ndarray,
-    e_data: np.ndarray, e_idx: np.ndarray, e_from: np.ndarray, e_until: np.ndarray,
+    table: np.ndarray, bloom: np.ndarray, ent: np.ndarray, ent_u: np.ndarray,
+    e_data: np.ndarray,
     text: np.ndarray, text64: np.ndarray, ints: np.ndarray, words: np.ndarray,
     m_row: np.ndarray, m_idx: np.ndarray, m_kind: np.ndarray,
     j_row: np.ndarray, j_why: np.ndarray, f_row: np.ndarray,
@@ -985,9 +1043,8 @@ def _scan_rows(
         if r == stop or nk + MAX_KEYS > BLOCK or pos + 2 * (b - a) + 56 > text.size:
             if not collect and nk > 0:
                 nm = _probe_block(
-                    nk, ts, table, bloom, e_hash, e_tag, e_hi, e_lo, e_start, e_stop,
-                    e_data, e_idx, e_from, e_until, text, kt, kh, khi, klo, ks, ke,
-                    krow, kkind, passed, m_row, m_idx, m_kind, nm,
+                    nk, ts, table, bloom, ent, ent_u, e_data, text, kt, kh, khi, klo,
+                    ks, ke, krow, kkind, passed, m_row, m_idx, m_kind, nm,
                 )  # fmt: skip
                 if nm < 0:  # full: undo the block, let the caller grow the arrays
                     counts[0], counts[1], counts[2], counts[3] = counts[0], block_nj, block_nf, nc

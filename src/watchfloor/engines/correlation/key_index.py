@@ -1,11 +1,11 @@
 """The indicator keys as a hash index the compiled kernel probes.
 
-Built once per run from :attr:`IndicatorSet.keys`: every key's 64-bit hash,
-the entries sorted by it (equal hashes adjacent), an open-addressing table
-from hash to the first such entry with a Bloom filter in front of it, and for
-exact verification each entry's tag, numbers and text bytes (in the Arrow
-buffer they came in). Validity
-windows are kept as microseconds since the epoch.
+Built once per indicator set from :attr:`IndicatorSet.keys`: every key's
+64-bit hash, the entries sorted by it (equal hashes adjacent), an
+open-addressing table from hash to the first such entry with a Bloom filter in
+front of it, and for exact verification each entry's tag, numbers, validity
+window (microseconds since the epoch) and the span of its text in the byte
+buffer the texts came in — one cache line an entry.
 """
 
 from __future__ import annotations
@@ -82,22 +82,26 @@ class PlanArrays:
         )  # fmt: skip
 
 
+def _aligned_rows(n: int, width: int) -> np.ndarray:
+    """An uninitialised ``(n, width)`` int64 array starting on a 64-byte boundary
+    (with ``width`` 8, every row is one cache line)."""
+    raw = np.empty(n * width + 8, np.int64)
+    skip = (-raw.ctypes.data % 64) // 8
+    return raw[skip : skip + n * width].reshape(n, width)
+
+
 @dataclass(frozen=True, slots=True)
 class KeyIndex:
-    """Indicator keys sorted by hash, with a table from hash to first entry."""
+    """Indicator keys sorted by hash, with a table from hash to first entry.
+
+    ``entries`` holds one row of :data:`._compiled.ENTRY_FIELDS` a key (what
+    verifying a candidate reads, in one cache line); ``data`` the key texts.
+    """
 
     table: np.ndarray
     bloom: np.ndarray
-    hashes: np.ndarray
-    tags: np.ndarray
-    his: np.ndarray
-    los: np.ndarray
-    starts: np.ndarray
-    stops: np.ndarray
+    entries: np.ndarray
     data: np.ndarray
-    idx: np.ndarray
-    valid_from: np.ndarray
-    valid_until: np.ndarray
 
     @classmethod
     def build(cls, keys: pa.Table) -> KeyIndex:
@@ -112,27 +116,22 @@ class KeyIndex:
         order = np.argsort(hashes)  # equal hashes end up adjacent; their order is free
         sorted_hashes = np.ascontiguousarray(hashes[order])
         table, bloom = _compiled.build_table(sorted_hashes)
-        return cls(
-            table=table,
-            bloom=bloom,
-            hashes=sorted_hashes,
-            tags=tags[order],
-            his=his[order],
-            los=los[order],
-            starts=offsets[:-1][order],
-            stops=offsets[1:][order],
-            data=data,
-            idx=np.asarray(keys.column("idx").to_numpy(), np.int64)[order],
-            valid_from=_micros(keys.column("valid_from"))[order],
-            valid_until=_micros(keys.column("valid_until"))[order],
-        )
+        idx = np.asarray(keys.column("idx").to_numpy(), np.int64)
+        entries = _aligned_rows(len(order), len(_compiled.ENTRY_FIELDS))
+        unsigned = entries.view(np.uint64)
+        unsigned[:, _compiled.E_HASH] = sorted_hashes
+        unsigned[:, _compiled.E_HI] = his[order]
+        unsigned[:, _compiled.E_LO] = los[order]
+        entries[:, _compiled.E_TAG_IDX] = (idx[order] << 16) | tags[order]
+        entries[:, _compiled.E_START] = offsets[:-1][order]
+        entries[:, _compiled.E_STOP] = offsets[1:][order]
+        entries[:, _compiled.E_FROM] = _micros(keys.column("valid_from"))[order]
+        entries[:, _compiled.E_UNTIL] = _micros(keys.column("valid_until"))[order]
+        return cls(table=table, bloom=bloom, entries=entries, data=data)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """In the order :func:`._compiled.scan` takes them."""
-        return (
-            self.table, self.bloom, self.hashes, self.tags, self.his, self.los,
-            self.starts, self.stops, self.data, self.idx, self.valid_from, self.valid_until,
-        )  # fmt: skip
+        return (self.table, self.bloom, self.entries, self.entries.view(np.uint64), self.data)
 
     def lookup(self, key: Key, when: int) -> list[int]:
         """Indicator positions whose key equals ``key`` and whose window holds
@@ -144,14 +143,18 @@ class KeyIndex:
         else:
             h = _compiled.text_key_hash(key.tag, np.frombuffer(text, np.uint8), 0, len(text))
         e = int(_compiled.find_key(self.table, self.bloom, h))
+        unsigned = self.entries.view(np.uint64)
         found: list[int] = []
-        while 0 <= e < self.hashes.size and self.hashes[e] == h:
-            same = int(self.tags[e]) == key.tag and (
-                (int(self.his[e]), int(self.los[e])) == (key.hi, key.lo)
-                if is_int
-                else bytes(self.data[self.starts[e] : self.stops[e]]) == text
+        while 0 <= e < len(self.entries) and unsigned[e, _compiled.E_HASH] == h:
+            _, hi, lo, tag_idx, start, stop, valid_from, valid_until = (int(v) for v in unsigned[e])
+            tag_idx, valid_from, valid_until = (
+                int(self.entries[e, f])
+                for f in (_compiled.E_TAG_IDX, _compiled.E_FROM, _compiled.E_UNTIL)
             )
-            if same and self.valid_from[e] <= when < self.valid_until[e]:
-                found.append(int(self.idx[e]))
+            same = tag_idx & 0xFFFF == key.tag and (
+                (hi, lo) == (key.hi, key.lo) if is_int else bytes(self.data[start:stop]) == text
+            )
+            if same and valid_from <= when < valid_until:
+                found.append(tag_idx >> 16)
             e += 1
         return found
