@@ -109,6 +109,11 @@ _LINES = [
     b'{"timestamp": "t", "value": "cr"}\r',
     b'{"timestamp": "t"}\r{"timestamp": "u"}',
     b"\xef\xbb\xbf{}",
+    b'{"timestamp": "t", "value": "a",}',
+    b'{"timestamp": "t", "value": "a", "n": Infinity, "m": NaN}',
+    b'{"timestamp": "t", "value": "a", "n": 1e999}',
+    b'{"timestamp": "t", "value": "a"}   ',
+    b'{"timestamp": "t", "value": "a"} // comment',
 ]
 
 
