@@ -173,7 +173,11 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Matches CSV to write.")
 @click.option(
-    "--engine", type=click.Choice(["duckdb", "dask"]), default="duckdb", show_default=True
+    "--engine",
+    type=click.Choice(["duckdb", "dask"]),
+    default="duckdb",
+    show_default=True,
+    help="duckdb: in this process; dask: on a Dask cluster (same matches).",
 )
 @click.option(
     "--dask-scheduler", default=None, help="Dask scheduler address (default: a local cluster)."
