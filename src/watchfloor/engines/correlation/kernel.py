@@ -45,6 +45,7 @@ __all__ = [
     "INPUT_SCHEMA",
     "REASONS",
     "Kernel",
+    "compile_kernel",
     "correlate_batches",
     "correlate_parquet",
     "parquet_row_ranges",
@@ -346,6 +347,25 @@ class Kernel:
                 reason = REASONS[why] + (str(typ) if why == nb.R_TYPE else "")
                 rejects.append(RejectedRow(file, int(no), value, reason))
         return matches, rejects, int(j_row.size)
+
+
+def compile_kernel() -> None:
+    """Compile the kernel's machine code now (it is cached on disk), so that
+    the first correlation on a fresh install does not wait 20-40 s for it."""
+    from watchfloor.engines.correlation.indicator_set import IndicatorSet
+
+    plan = KeyPlan(ipv4_prefixes=(32, 24), ipv6_prefixes=(128,), domain_depths=(2,))
+    values = ["198.51.100.7", "2001:db8::1", "a.example", "http://a.example/x", "0" * 32, "x"]
+    batch = pa.record_batch(
+        {
+            "row_no": pa.array(range(len(values)), pa.int64()),
+            "ts": pa.array(["2024-01-01T00:00:00Z"] * len(values)),
+            "value": pa.array(values),
+            "type": pa.array([None, "ipv6", "domain", "url", "hash", "nonsense"]),
+        }
+    )
+    with Kernel(IndicatorSet.build([]).index, plan, threads=1) as kernel:
+        kernel.scan(batch, "compile")
 
 
 def _repeat(text: str, n: int) -> pa.Array:
