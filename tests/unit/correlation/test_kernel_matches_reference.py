@@ -122,6 +122,26 @@ def test_kernel_keys_equal_reference_keys(batch: list[tuple[str, str | None]]) -
         assert got == _reference(value, type_name), (value, type_name)
 
 
+def test_hash_values_accept_exactly_the_hex_digits() -> None:
+    # the kernel checks and lower-cases hash values eight bytes at a time:
+    # every byte value, at the edges of those words, against the reference
+    bases = {"md5": "0123456789abcdefABCDEF0123456789", "sha1": "aB3" * 13 + "f"}
+    bases["sha256"] = bases["md5"] * 2
+    batch: list[tuple[str | None, str | None]] = []
+    for type_name, base in bases.items():
+        for c in range(1, 256):
+            for at in (0, 7, 8, len(base) - 1):
+                batch.append((base[:at] + chr(c) + base[at + 1 :], type_name))
+                batch.append((base[:at] + chr(c) + base[at + 1 :], "hash"))
+    got = _kernel_keys(batch)
+    assert sum(1 for g in got if g) > 300  # the valid ones did make keys
+    for (value, type_name), keys in zip(batch, got, strict=True):
+        if keys == "reference":
+            assert not value.isascii(), (value, type_name)
+            continue
+        assert keys == _reference(value, type_name), (value, type_name)
+
+
 def test_edge_cases_agree() -> None:
     batch: list[tuple[str | None, str | None]] = [
         (None, None),
