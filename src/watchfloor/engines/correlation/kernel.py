@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation import _compiled as nb
 from watchfloor.engines.correlation.base import MATCH_SCHEMA, ObservableLog
+from watchfloor.engines.correlation.indicator_set import IndicatorSet
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
 from watchfloor.engines.correlation.keys import (
     IP_TYPE_NAMES,
@@ -151,7 +152,7 @@ def _configure(
     # file order (measured no slower than letting DuckDB reorder them).
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")
-    # let DuckDB read ahead about two batches while the kernel works on others
+    # let DuckDB read a few batches ahead while the kernel works on others
     con.execute(f"SET streaming_buffer_size = '{_READ_AHEAD_MB}MB'")
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
@@ -352,8 +353,6 @@ class Kernel:
 def compile_kernel() -> None:
     """Compile the kernel's machine code now (it is cached on disk), so that
     the first correlation on a fresh install does not wait 20-40 s for it."""
-    from watchfloor.engines.correlation.indicator_set import IndicatorSet
-
     plan = KeyPlan(ipv4_prefixes=(32, 24), ipv6_prefixes=(128,), domain_depths=(2,))
     values = ["198.51.100.7", "2001:db8::1", "a.example", "http://a.example/x", "0" * 32, "x"]
     batch = pa.record_batch(
