@@ -767,12 +767,6 @@ def _url(
         while j < b and _has(data[j], _DIGIT):
             j += 1
         port_e = j
-    f = j
-    while f < b and data[f] != _HASHMARK:
-        f += 1
-    for i in range(f, b):  # "#.*" does not cross a line end
-        if data[i] == 10:
-            return -1, at
     port_len = port_e - port_s
     if port_len > 0 and not _default_port(buf, at, scheme_end, data, port_s, port_e):
         buf[w] = _COLON
@@ -780,12 +774,21 @@ def _url(
         for i in range(port_s, port_e):
             buf[w] = data[i]
             w += 1
-    if j == f or data[j] == _QUESTION:
+    if j == b or data[j] == _QUESTION or data[j] == _HASHMARK:  # no path: "/"
         buf[w] = _SLASH
         w += 1
-    for i in range(j, f):
-        buf[w] = data[i]
+    # path and query, copied up to the fragment
+    f = j
+    while f < b:
+        ch = data[f]
+        if ch == _HASHMARK:
+            break
+        buf[w] = ch
         w += 1
+        f += 1
+    for i in range(f, b):  # "#.*" does not cross a line end
+        if data[i] == 10:
+            return -1, at
     kt[n] = TAG_URL
     kh[n] = _text_hash64(TAG_URL, buf64, at, w)
     khi[n] = _ZERO
@@ -807,10 +810,10 @@ def _url(
             ha += 1
         while hb > ha and buf[hb - 1] == _SPACE:
             hb -= 1
-        d_end, ndots = _domain(buf, ha, hb, buf, w, dots)
+        # checked in place: the host is already written, lower-cased
+        d_end, ndots = _domain(buf, ha, hb, buf, ha, dots)
         if d_end >= 0:
-            n = _domain_keys(buf64, w, d_end, dots, ndots, depths, n, kt, kh, khi, klo, ks, ke)
-            return n, d_end
+            n = _domain_keys(buf64, ha, d_end, dots, ndots, depths, n, kt, kh, khi, klo, ks, ke)
     return n, w
 
 
