@@ -262,20 +262,19 @@ def _ts_text(v: Any) -> str | None:
 def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
     """The file in blocks of whole lines (about :data:`_JSON_BLOCK` bytes each;
     a line longer than that makes a longer block)."""
-    rest = b""
+    pending: list[bytes] = []  # the start of a line longer than a block, piece by piece
     while True:
         chunk = fh.read(_JSON_BLOCK)
         if not chunk:
-            if rest:
-                yield rest
+            if pending:
+                yield b"".join(pending)
             return
-        data = rest + chunk
-        cut = data.rfind(b"\n") + 1
+        cut = chunk.rfind(b"\n") + 1
         if cut == 0:
-            rest = data
+            pending.append(chunk)
             continue
-        yield data[:cut]
-        rest = data[cut:]
+        yield b"".join([*pending, chunk[:cut]])
+        pending = [chunk[cut:]] if cut < len(chunk) else []
 
 
 def _jsonl_block_fast(block: bytes, log: ObservableLog, first_line: int) -> pa.RecordBatch | None:
