@@ -229,6 +229,16 @@ def print_difference(results: dict[str, list[list[Outcome]]]) -> None:
     print(f"\nProfile scorer minus the best baseline ({best}), pooled, paired bootstrap 95 %:")
     for metric, (diff, low, high) in paired_difference(pooled[ours], pooled[best]).items():
         print(f"  {metric:5s} {diff:+.3f}  [{low:+.3f}, {high:+.3f}]")
+    # how far any choice among these scorers could go: an oracle that takes, for
+    # each case, a scorer that ranks the true actor first
+    right = {name: np.array([o.rank == 1 for o in outs]) for name, outs in pooled.items()}
+    n = len(pooled[ours])
+    print(
+        f"Top-1 right by the profile scorer only: {int((right[ours] & ~right[best]).sum())}, "
+        f"by {best} only: {int((right[best] & ~right[ours]).sum())}; an oracle choosing "
+        f"between them per case: {(right[ours] | right[best]).mean():.3f}, among all scorers: "
+        f"{np.logical_or.reduce(list(right.values())).mean():.3f} (n={n})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
