@@ -159,13 +159,25 @@ def int_key_hash(tag: int, hi: np.uint64, lo: np.uint64) -> np.uint64:
 
 
 @njit(inline="always", cache=True)
+def _text_seed(tag: int, width: int) -> np.uint64:
+    """The start of a text key's hash: its tag and its length."""
+    return _mix(np.uint64(tag) + _SEED_TEXT) ^ np.uint64(width)
+
+
+@njit(inline="always", cache=True)
+def _text_step(h: np.uint64, w: np.uint64) -> np.uint64:
+    """One eight-byte step of a text key's hash."""
+    h = (h ^ w) * _M1
+    return h ^ (h >> _S31)
+
+
+@njit(inline="always", cache=True)
 def _text_hash(tag: int, buf: np.ndarray, start: int, stop: int) -> np.uint64:
     """The hash of a text key ``buf[start:stop]``, eight bytes a step."""
-    h = _mix(np.uint64(tag) + _SEED_TEXT) ^ np.uint64(stop - start)
+    h = _text_seed(tag, stop - start)
     i = start
     while i + 8 <= stop:
-        h = (h ^ _load64(buf, i)) * _M1
-        h ^= h >> _S31
+        h = _text_step(h, _load64(buf, i))
         i += 8
     if i < stop:
         w = _ZERO
@@ -190,11 +202,10 @@ def _word(buf64: np.ndarray, i: int) -> np.uint64:
 def _text_hash64(tag: int, buf64: np.ndarray, start: int, stop: int) -> np.uint64:
     """:func:`_text_hash` of bytes ``start:stop`` of a buffer padded with at
     least eight bytes and viewed as 64-bit words: the same value, fewer loads."""
-    h = _mix(np.uint64(tag) + _SEED_TEXT) ^ np.uint64(stop - start)
+    h = _text_seed(tag, stop - start)
     i = start
     while i + 8 <= stop:
-        h = (h ^ _word(buf64, i)) * _M1
-        h ^= h >> _S31
+        h = _text_step(h, _word(buf64, i))
         i += 8
     if i < stop:
         w = _word(buf64, i) & ((np.uint64(1) << np.uint64(8 * (stop - i))) - np.uint64(1))
