@@ -127,8 +127,21 @@ def _type_codes(types: pa.Array) -> np.ndarray:
     if pa.types.is_null(types.type):
         return np.zeros(len(types), np.int8)
     offsets, data = string_buffers(types)
-    is_null = types.is_null().to_numpy(zero_copy_only=False)
-    return np.asarray(nb.type_codes(offsets, data, is_null, *_KNOWN_NAMES), np.int8)
+    return np.asarray(nb.type_codes(offsets, data, _nulls(types), *_KNOWN_NAMES), np.int8)
+
+
+def _nulls(array: pa.Array) -> np.ndarray:
+    """Which rows are null, as numpy booleans (no per-row work when none is)."""
+    if array.null_count == 0:
+        return np.zeros(len(array), np.bool_)
+    return np.asarray(array.is_null().to_numpy(zero_copy_only=False), np.bool_)
+
+
+def _filled(array: pa.Array) -> np.ndarray:
+    """An int64 array's values as numpy (nulls as 0), without a copy when it has no null."""
+    if array.null_count:
+        array = array.fill_null(0)
+    return np.asarray(array.to_numpy(zero_copy_only=False), np.int64)
 
 
 def _ts_expr(t: pa.DataType) -> str:
@@ -219,27 +232,35 @@ class Kernel:
             finally:
                 self.con.unregister(view)
             us = out.column(0).combine_chunks().cast(pa.int64())
-        missing = us.is_null().to_numpy(zero_copy_only=False)
-        return us.fill_null(0).to_numpy(zero_copy_only=False), missing
+        return _filled(us), _nulls(us)
 
-    def scan(self, batch: pa.RecordBatch, file: str, *, split: bool = True) -> Item:
+    def scan(
+        self,
+        batch: pa.RecordBatch,
+        file: str,
+        *,
+        split: bool = True,
+        row_numbers: Callable[[np.ndarray], pa.Array] | None = None,
+    ) -> Item:
         """Matches and rejects of one batch: ``row_no, ts, value, type``, or
         with the timestamps as microseconds already (by DuckDB, see
         :func:`correlate_parquet`): ``row_no, ts_us, value, type``.
-        ``split``: share the batch among the kernel's threads."""
+        ``split``: share the batch among the kernel's threads.
+        ``row_numbers``: instead of a ``row_no`` column, the row numbers of
+        the batch's rows at the positions given (asked only for the rows
+        that match or are rejected)."""
         n = batch.num_rows
         names = batch.schema.names
         values = batch.column("value")
         if not pa.types.is_string(values.type):
             values = values.cast(pa.string())
         offsets, data = string_buffers(values)
-        is_null = values.is_null().to_numpy(zero_copy_only=False)
+        is_null = _nulls(values)
         raw_types = batch.column("type")
         types = _type_codes(raw_types)
         if "ts_us" in names:
             us = batch.column("ts_us")
-            ts = np.asarray(us.fill_null(0).to_numpy(zero_copy_only=False), np.int64)
-            ts_null = us.is_null().to_numpy(zero_copy_only=False)
+            ts, ts_null = _filled(us), _nulls(us)
         else:
             ts, ts_null = self._micros(batch.column("ts"))
         plan, index = self._plan.arrays(), self.index.arrays()
@@ -263,7 +284,14 @@ class Kernel:
             m_row, m_idx, m_kind, j_row, j_why = self._reference_rows(
                 values, types, raw_types, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
             )
-        return self._output(batch, raw_types, file, ts, m_row, m_idx, m_kind, j_row, j_why)
+        if row_numbers is None:
+            row_no = batch.column("row_no")
+
+            def row_numbers(positions: np.ndarray) -> pa.Array:
+                return row_no.take(pa.array(positions, pa.int64())).cast(pa.int64())
+
+        out = (m_row, m_idx, m_kind, j_row, j_why)
+        return self._output(batch, raw_types, file, ts, row_numbers, *out)
 
     def _reference_rows(
         self,
@@ -317,18 +345,18 @@ class Kernel:
         raw_types: pa.Array,
         file: str,
         ts: np.ndarray,
+        row_numbers: Callable[[np.ndarray], pa.Array],
         m_row: np.ndarray,
         m_idx: np.ndarray,
         m_kind: np.ndarray,
         j_row: np.ndarray,
         j_why: np.ndarray,
     ) -> Item:
-        row_no = batch.column("row_no")
         take = pa.array(m_row, pa.int64())
         matches = pa.record_batch(
             [
                 _repeat(file, m_row.size),
-                row_no.take(take).cast(pa.int64()),
+                row_numbers(m_row),
                 pa.array(ts[m_row], pa.int64()).cast(MATCH_SCHEMA.field("ts").type),
                 batch.column("value").take(take).cast(pa.string()),
                 pa.array(m_kind, pa.uint8()),
@@ -340,7 +368,7 @@ class Kernel:
         if j_row.size:
             order = np.argsort(j_row, kind="stable")[:_REJECTS_PER_BATCH]
             kept = pa.array(j_row[order], pa.int64())
-            nos = row_no.take(kept).to_pylist()
+            nos = row_numbers(j_row[order]).to_pylist()
             raw = batch.column("value").take(kept).to_pylist()
             kept_types = raw_types.take(kept).to_pylist()
             whys = j_why[order].tolist()
@@ -443,12 +471,11 @@ def _row_filter(log: ObservableLog, runs: list[tuple[int, int]]) -> str:
     return f"WHERE {terms}"
 
 
-def _row_numbers(runs: list[tuple[int, int]], first: int, n: int) -> pa.Array:
-    """The file row numbers of output rows ``first .. first + n`` of a scan that
+def _row_numbers(runs: list[tuple[int, int]], k: np.ndarray) -> pa.Array:
+    """The file row numbers of output rows ``k`` (0-based) of a scan that
     returns, in file order, the rows of ``runs`` ([start, stop) each)."""
     lengths = np.array([b - a for a, b in runs], np.int64)
     ends = np.cumsum(lengths)
-    k = np.arange(first, first + n, dtype=np.int64)
     run = np.searchsorted(ends, k, side="right")
     starts = np.array([a for a, _ in runs], np.int64)
     return pa.array(starts[run] + (k - (ends[run] - lengths[run])), pa.int64())
@@ -476,11 +503,11 @@ def _scanned(
             except StopIteration:
                 return None
             first, taken = taken, taken + batch.num_rows
-        numbered = pa.RecordBatch.from_arrays(
-            [_row_numbers(runs, first, batch.num_rows), *batch.columns],
-            names=["row_no", *batch.schema.names],
-        )
-        return batch.num_rows, kernel.scan(numbered, file, split=False)
+
+        def row_numbers(positions: np.ndarray) -> pa.Array:
+            return _row_numbers(runs, positions + first)
+
+        return batch.num_rows, kernel.scan(batch, file, split=False, row_numbers=row_numbers)
 
     with ThreadPoolExecutor(kernel.threads) as pool:
         pending = deque(pool.submit(work) for _ in range(kernel.threads))
