@@ -130,6 +130,15 @@ _prefetch: Any = intrinsic(_prefetch_typer)
 
 
 @njit(inline="always", cache=True)
+def _u(i: int) -> np.uint64:
+    """An index that is not negative, as unsigned: Numba then indexes without
+    its test for a negative (from the end) index, which in the byte loops cost
+    more than the work. Measured on the benchmark mix, one thread: 225 -> 195
+    ns a row; URLs 321 -> 237, SHA-256 157 -> 103, domains 121 -> 103."""
+    return np.uint64(i)
+
+
+@njit(inline="always", cache=True)
 def _mix(h: np.uint64) -> np.uint64:  # splitmix64's finaliser
     h = (h ^ (h >> _S30)) * _M1
     h = (h ^ (h >> _S27)) * _M2
@@ -195,8 +204,8 @@ def _word(buf64: np.ndarray, i: int) -> np.uint64:
     j = i >> 3
     shift = np.uint64((i & 7) * 8)
     if shift == _ZERO:
-        return np.uint64(buf64[j])
-    return np.uint64((buf64[j] >> shift) | (buf64[j + 1] << (np.uint64(64) - shift)))
+        return np.uint64(buf64[_u(j)])
+    return np.uint64((buf64[_u(j)] >> shift) | (buf64[_u(j + 1)] << (np.uint64(64) - shift)))
 
 
 @njit(inline="always", cache=True)
@@ -373,7 +382,7 @@ def _hex_value(c: np.uint8) -> int:
 @njit(inline="always", cache=True)
 def _contains(data: np.ndarray, a: int, b: int, c: int) -> bool:
     for i in range(a, b):
-        if data[i] == c:
+        if data[_u(i)] == c:
             return True
     return False
 
@@ -382,7 +391,7 @@ def _contains(data: np.ndarray, a: int, b: int, c: int) -> bool:
 def _ascii(data: np.ndarray, a: int, b: int) -> bool:
     bits = 0
     for i in range(a, b):
-        bits |= data[i]
+        bits |= data[_u(i)]
     return bits < 128
 
 
@@ -396,17 +405,17 @@ def _ipv4(data: np.ndarray, a: int, b: int) -> int:
     while True:
         start = i
         n = 0
-        while i < b and _has(data[i], _DIGIT):
-            n = n * 10 + int(data[i]) - 48
+        while i < b and _has(data[_u(i)], _DIGIT):
+            n = n * 10 + int(data[_u(i)]) - 48
             i += 1
         width = i - start
-        if width == 0 or width > 3 or (width > 1 and data[start] == 48):
+        if width == 0 or width > 3 or (width > 1 and data[_u(start)] == 48):
             return -2
         octets += 1
         value = value * 256 + n if n <= 255 and value >= 0 else -1
         if octets == 4:
             break
-        if i >= b or data[i] != _DOT:
+        if i >= b or data[_u(i)] != _DOT:
             return -2
         i += 1
     if i != b:
@@ -422,12 +431,12 @@ def _infer(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
     hexes = _HEX
     quad = True  # digits and dots only
     for i in range(a, b):
-        c = data[i]
+        c = data[_u(i)]
         cls = _CLASS[c]
         hexes &= cls
         quad = quad and (cls & (_DIGIT | _DOTBIT)) != 0
         if c == _COLON:
-            if i + 2 < b and data[i + 1] == _SLASH and data[i + 2] == _SLASH:
+            if i + 2 < b and data[_u(i + 1)] == _SLASH and data[_u(i + 2)] == _SLASH:
                 scheme = True
             colon = True
         elif c == _SLASH:
@@ -458,9 +467,9 @@ def _hextet(data: np.ndarray, a: int, b: int) -> int:
         return -1
     v = 0
     for i in range(a, b):
-        if not _has(data[i], _HEX):
+        if not _has(data[_u(i)], _HEX):
             return -1
-        v = v * 16 + _hex_value(data[i])
+        v = v * 16 + _hex_value(data[_u(i)])
     return v
 
 
@@ -471,28 +480,28 @@ def _ipv6(
     """An IPv6 address as (ok, high 64 bits, low 64 bits), by the rules of
     Python's ``ipaddress`` (after keys.ipv6_int drops brackets and a zone)."""
     fail = (False, _ZERO, _ZERO)
-    if b - a >= 2 and data[a] == _LBRACKET and data[b - 1] == _RBRACKET:
+    if b - a >= 2 and data[_u(a)] == _LBRACKET and data[_u(b - 1)] == _RBRACKET:
         a += 1
         b -= 1
     for i in range(a, b):
-        if data[i] == _PERCENT:
+        if data[_u(i)] == _PERCENT:
             b = i
             break
     n = 0
     start = a
     for i in range(a, b + 1):
-        if i == b or data[i] == _COLON:
+        if i == b or data[_u(i)] == _COLON:
             if n >= 10:
                 return fail
-            ps[n] = start
-            pe[n] = i
+            ps[_u(n)] = start
+            pe[_u(n)] = i
             n += 1
             start = i + 1
     if n < 3:
         return fail
     tail = -1
-    if _contains(data, ps[n - 1], pe[n - 1], _DOT):
-        tail = _ipv4(data, ps[n - 1], pe[n - 1])
+    if _contains(data, ps[_u(n - 1)], pe[_u(n - 1)], _DOT):
+        tail = _ipv4(data, ps[_u(n - 1)], pe[_u(n - 1)])
         if tail < 0:
             return fail
     total = n + 1 if tail >= 0 else n
@@ -501,12 +510,12 @@ def _ipv6(
     skip = -1
     for i in range(1, total - 1):
         is_data = i < n - 1 or tail < 0  # else one of the IPv4 tail's two hextets
-        if is_data and pe[i] == ps[i]:
+        if is_data and pe[_u(i)] == ps[_u(i)]:
             if skip >= 0:
                 return fail
             skip = i
     first_empty = pe[0] == ps[0]
-    last_empty = tail < 0 and pe[n - 1] == ps[n - 1]
+    last_empty = tail < 0 and pe[_u(n - 1)] == ps[_u(n - 1)]
     if skip >= 0:
         parts_hi = skip
         parts_lo = total - skip - 1
@@ -543,7 +552,7 @@ def _ipv6(
         elif tail >= 0 and i == n:
             v = tail & 0xFFFF
         else:
-            v = _hextet(data, ps[i], pe[i])
+            v = _hextet(data, ps[_u(i)], pe[_u(i)])
             if v < 0:
                 return fail
         hi = (hi << _S16) | (lo >> _S48)
@@ -561,19 +570,19 @@ def _domain(
     when it holds a non-ASCII byte: the reference lower-cases those) and the
     number of dots, whose positions in ``out`` go to ``dots``.
     """
-    if b > a and src[b - 1] == _DOT:
+    if b > a and src[_u(b - 1)] == _DOT:
         b -= 1
     if b <= a or b - a > 253:
         return -1, 0
     width = 0
     n = 0
     for i in range(a, b):
-        c = src[i]
+        c = src[_u(i)]
         if c == _DOT:
             if width == 0:
                 return -1, 0
             width = 0
-            dots[n] = at + i - a
+            dots[_u(n)] = at + i - a
             n += 1
         elif c >= 128:
             return -2, 0
@@ -583,7 +592,7 @@ def _domain(
                 return -1, 0
         else:
             return -1, 0
-        out[at + i - a] = _lower(c)
+        out[_u(at + i - a)] = _lower(c)
     if width == 0:
         return -1, 0
     return at + b - a, n
@@ -654,12 +663,12 @@ def _add_int(
     n: int, tag: int, hi: np.uint64, lo: np.uint64, kt: np.ndarray, kh: np.ndarray,
     khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
 ) -> int:  # fmt: skip
-    kt[n] = tag
-    kh[n] = _int_hash(tag, hi, lo)
-    khi[n] = hi
-    klo[n] = lo
-    ks[n] = 0
-    ke[n] = 0
+    kt[_u(n)] = tag
+    kh[_u(n)] = _int_hash(tag, hi, lo)
+    khi[_u(n)] = hi
+    klo[_u(n)] = lo
+    ks[_u(n)] = 0
+    ke[_u(n)] = 0
     return n + 1
 
 
@@ -675,13 +684,13 @@ def _domain_keys(
         d = depths[j]
         if d > ndots + 1:
             break
-        start = a if d == ndots + 1 else dots[ndots - d] + 1
-        kt[n] = TAG_DOMAIN
-        kh[n] = _text_hash64(TAG_DOMAIN, buf64, start, b)
-        khi[n] = _ZERO
-        klo[n] = _ZERO
-        ks[n] = start
-        ke[n] = b
+        start = a if d == ndots + 1 else dots[_u(ndots - d)] + 1
+        kt[_u(n)] = TAG_DOMAIN
+        kh[_u(n)] = _text_hash64(TAG_DOMAIN, buf64, start, b)
+        khi[_u(n)] = _ZERO
+        klo[_u(n)] = _ZERO
+        ks[_u(n)] = start
+        ke[_u(n)] = b
         n += 1
     return n
 
@@ -710,39 +719,39 @@ def _url(
     # the scheme: letters etc. up to the first colon, which must open "://"
     has_scheme = False
     for i in range(a, b - 2):
-        if data[i] == _COLON and data[i + 1] == _SLASH and data[i + 2] == _SLASH:
+        if data[_u(i)] == _COLON and data[_u(i + 1)] == _SLASH and data[_u(i + 2)] == _SLASH:
             has_scheme = True
             break
     w = at
     if has_scheme:
         c = a
-        while data[c] != _COLON:
+        while data[_u(c)] != _COLON:
             c += 1
-        if c + 2 >= b or data[c + 1] != _SLASH or data[c + 2] != _SLASH:
+        if c + 2 >= b or data[_u(c + 1)] != _SLASH or data[_u(c + 2)] != _SLASH:
             return -1, at
-        if c == a or not _has(data[a], _ALPHA):
+        if c == a or not _has(data[_u(a)], _ALPHA):
             return -1, at
         for i in range(a, c):
-            ch = data[i]
+            ch = data[_u(i)]
             if not _has(ch, _SCHEME):
                 return -1, at
-            buf[w] = _lower(ch)
+            buf[_u(w)] = _lower(ch)
             w += 1
         s = c + 3
     else:
         for ch in (104, 116, 116, 112):  # "http"
-            buf[w] = ch
+            buf[_u(w)] = ch
             w += 1
         s = a
     scheme_end = w
-    buf[w] = _COLON
-    buf[w + 1] = _SLASH
-    buf[w + 2] = _SLASH
+    buf[_u(w)] = _COLON
+    buf[_u(w + 1)] = _SLASH
+    buf[_u(w + 2)] = _SLASH
     w += 3
     # [userinfo@]
     hs = s
     for i in range(s, b):
-        ch = data[i]
+        ch = data[_u(i)]
         if ch == _SLASH or ch == _QUESTION or ch == _HASHMARK:
             break
         if ch == _AT:
@@ -750,16 +759,16 @@ def _url(
             break
     # host: [v6 literal] or anything up to / ? # :
     he = -1
-    if hs < b and data[hs] == _LBRACKET:
+    if hs < b and data[_u(hs)] == _LBRACKET:
         j = hs + 1
-        while j < b and (_has(data[j], _HEX) or data[j] == _COLON or data[j] == _DOT):
+        while j < b and (_has(data[_u(j)], _HEX) or data[_u(j)] == _COLON or data[_u(j)] == _DOT):
             j += 1
-        if j > hs + 1 and j < b and data[j] == _RBRACKET:
+        if j > hs + 1 and j < b and data[_u(j)] == _RBRACKET:
             he = j + 1
     if he < 0:
         he = hs
         while he < b:
-            ch = data[he]
+            ch = data[_u(he)]
             if ch == _SLASH or ch == _QUESTION or ch == _HASHMARK or ch == _COLON:
                 break
             he += 1
@@ -767,50 +776,50 @@ def _url(
         return -1, at
     host_at = w
     for i in range(hs, he):
-        buf[w] = _lower(data[i])
+        buf[_u(w)] = _lower(data[_u(i)])
         w += 1
     host_end = w
     # [:port], then path and query up to the fragment
     j = he
     port_s = port_e = j
-    if j < b and data[j] == _COLON:
+    if j < b and data[_u(j)] == _COLON:
         j += 1
         port_s = j
-        while j < b and _has(data[j], _DIGIT):
+        while j < b and _has(data[_u(j)], _DIGIT):
             j += 1
         port_e = j
     port_len = port_e - port_s
     if port_len > 0 and not _default_port(buf, at, scheme_end, data, port_s, port_e):
-        buf[w] = _COLON
+        buf[_u(w)] = _COLON
         w += 1
         for i in range(port_s, port_e):
-            buf[w] = data[i]
+            buf[_u(w)] = data[_u(i)]
             w += 1
-    if j == b or data[j] == _QUESTION or data[j] == _HASHMARK:  # no path: "/"
-        buf[w] = _SLASH
+    if j == b or data[_u(j)] == _QUESTION or data[_u(j)] == _HASHMARK:  # no path: "/"
+        buf[_u(w)] = _SLASH
         w += 1
     # path and query, copied up to the fragment
     f = j
     while f < b:
-        ch = data[f]
+        ch = data[_u(f)]
         if ch == _HASHMARK:
             break
-        buf[w] = ch
+        buf[_u(w)] = ch
         w += 1
         f += 1
     for i in range(f, b):  # "#.*" does not cross a line end
-        if data[i] == 10:
+        if data[_u(i)] == 10:
             return -1, at
-    kt[n] = TAG_URL
-    kh[n] = _text_hash64(TAG_URL, buf64, at, w)
-    khi[n] = _ZERO
-    klo[n] = _ZERO
-    ks[n] = at
-    ke[n] = w
+    kt[_u(n)] = TAG_URL
+    kh[_u(n)] = _text_hash64(TAG_URL, buf64, at, w)
+    khi[_u(n)] = _ZERO
+    klo[_u(n)] = _ZERO
+    ks[_u(n)] = at
+    ke[_u(n)] = w
     n += 1
     # the host, as an IPv4 address or a domain
     ha, hb = host_at, host_end
-    if hb - ha >= 2 and buf[ha] == _LBRACKET and buf[hb - 1] == _RBRACKET:
+    if hb - ha >= 2 and buf[_u(ha)] == _LBRACKET and buf[_u(hb - 1)] == _RBRACKET:
         ha += 1
         hb -= 1
     ip = _ipv4(buf, ha, hb)
@@ -818,9 +827,9 @@ def _url(
         if ip >= 0:
             n = _ipv4_keys(ip, v4_prefixes, v4_masks, n, kt, kh, khi, klo, ks, ke)
     elif not _contains(buf, ha, hb, _COLON):
-        while ha < hb and buf[ha] == _SPACE:
+        while ha < hb and buf[_u(ha)] == _SPACE:
             ha += 1
-        while hb > ha and buf[hb - 1] == _SPACE:
+        while hb > ha and buf[_u(hb - 1)] == _SPACE:
             hb -= 1
         # checked in place: the host is already written, lower-cased
         d_end, ndots = _domain(buf, ha, hb, buf, ha, dots)
@@ -963,53 +972,53 @@ def _probe_block(
     slot_mask = np.uint64(table.size // 2 - 1)
     width = ent.shape[1]
     for q in range(nk):
-        h = kh[q]
+        h = kh[_u(q)]
         bits = _bloom_bits(h)
         if (bloom[(h >> _BLOOM_SHIFT) & bloom_mask] & bits) == bits:
-            first[q] = 0
+            first[_u(q)] = 0
             _prefetch(table, 2 * (h & slot_mask))
         else:
-            first[q] = -1
+            first[_u(q)] = -1
     for q in range(nk):
-        if first[q] == 0:
-            e = _slot_entry(table, kh[q])
-            first[q] = e
+        if first[_u(q)] == 0:
+            e = _slot_entry(table, kh[_u(q)])
+            first[_u(q)] = e
             if e >= 0:
                 _prefetch(ent, e * width)
     for q in range(nk):
-        e = first[q]
-        if e >= 0 and ke[q] > ks[q]:
+        e = first[_u(q)]
+        if e >= 0 and ke[_u(q)] > ks[_u(q)]:
             _prefetch(e_data, ent[e, E_START])
     n_entries = ent.shape[0]
     for q in range(nk):
-        e = first[q]
+        e = first[_u(q)]
         if e < 0:
             continue
-        h = kh[q]
-        tag = kt[q]
-        is_text = ke[q] > ks[q]
-        when = ts[krow[q]]
+        h = kh[_u(q)]
+        tag = kt[_u(q)]
+        is_text = ke[_u(q)] > ks[_u(q)]
+        when = ts[krow[_u(q)]]
         while e < n_entries and ent_u[e, E_HASH] == h:
             tag_idx = ent[e, E_TAG_IDX]
             same = (tag_idx & 0xFFFF) == tag
             if same and is_text:
-                width = ke[q] - ks[q]
+                width = ke[_u(q)] - ks[_u(q)]
                 es = ent[e, E_START]
                 if ent[e, E_STOP] - es != width:
                     same = False
                 else:
                     for i in range(width):
-                        if e_data[es + i] != text[ks[q] + i]:
+                        if e_data[es + i] != text[ks[_u(q)] + i]:
                             same = False
                             break
             elif same:
-                same = ent_u[e, E_HI] == khi[q] and ent_u[e, E_LO] == klo[q]
+                same = ent_u[e, E_HI] == khi[_u(q)] and ent_u[e, E_LO] == klo[_u(q)]
             if same and ent[e, E_FROM] <= when < ent[e, E_UNTIL]:
                 if nm == m_row.size:
                     return -1
-                m_row[nm] = krow[q]
-                m_idx[nm] = tag_idx >> 16
-                m_kind[nm] = kkind[q]
+                m_row[_u(nm)] = krow[_u(q)]
+                m_idx[_u(nm)] = tag_idx >> 16
+                m_kind[_u(nm)] = kkind[_u(q)]
                 nm += 1
             e += 1
     return nm
@@ -1054,8 +1063,8 @@ def _scan_rows(
     pos = 0  # bytes of key text in the block
     block_row, block_nj, block_nf = start, nj, nf
     for r in range(start, stop + 1):
-        a = offsets[r] if r < stop else 0
-        b = offsets[r + 1] if r < stop else 0
+        a = offsets[_u(r)] if r < stop else 0
+        b = offsets[_u(r + 1)] if r < stop else 0
         if r == stop or nk + MAX_KEYS > BLOCK or pos + 2 * (b - a) + 56 > text.size:
             if not collect and nk > 0:
                 nm = _probe_block(
@@ -1075,18 +1084,18 @@ def _scan_rows(
         kind = K_NONE
         ip = -2
         n = nk
-        while a < b and data[a] == _SPACE:
+        while a < b and data[_u(a)] == _SPACE:
             a += 1
-        while b > a and data[b - 1] == _SPACE:
+        while b > a and data[_u(b - 1)] == _SPACE:
             b -= 1
-        t = types[r]
-        if ts_null[r]:
+        t = types[_u(r)]
+        if ts_null[_u(r)]:
             why = R_TS
-        elif is_null[r] or a == b:
+        elif is_null[_u(r)] or a == b:
             why = R_EMPTY
         else:
             if t == T_REFERENCE:
-                f_row[nf] = r
+                f_row[_u(nf)] = r
                 nf += 1
                 continue
             if t == T_UNKNOWN:
@@ -1096,10 +1105,14 @@ def _scan_rows(
                 if kind == K_NONE:
                     why = R_KIND
             elif t == T_IP:
-                kind = K_IPV6 if _contains(data, offsets[r], offsets[r + 1], _COLON) else K_IPV4
+                kind = (
+                    K_IPV6
+                    if _contains(data, offsets[_u(r)], offsets[_u(r + 1)], _COLON)
+                    else K_IPV4
+                )
             elif t == T_HASH:  # by length, in characters: the reference counts those
                 if not _ascii(data, a, b):
-                    f_row[nf] = r
+                    f_row[_u(nf)] = r
                     nf += 1
                     continue
                 w = b - a
@@ -1131,7 +1144,7 @@ def _scan_rows(
             elif kind == K_DOMAIN:
                 end, ndots = _domain(data, a, b, text, pos, ps)
                 if end == -2:  # not ASCII: the caller normalises it
-                    f_row[nf] = r
+                    f_row[_u(nf)] = r
                     nf += 1
                     continue
                 if end < 0:
@@ -1142,7 +1155,7 @@ def _scan_rows(
                     )
             elif kind == K_URL:
                 if not _ascii(data, a, b):  # the caller normalises it
-                    f_row[nf] = r
+                    f_row[_u(nf)] = r
                     nf += 1
                     continue
                 n, end = _url(
@@ -1156,46 +1169,46 @@ def _scan_rows(
                 want = 32 if kind == K_MD5 else (40 if kind == K_SHA1 else 64)
                 hexes = _HEX if w == want else 0
                 for i in range(w):
-                    c = data[a + i]
+                    c = data[_u(a + i)]
                     hexes &= _CLASS[c]
-                    text[pos + i] = _lower(c)
+                    text[_u(pos + i)] = _lower(c)
                 if hexes == 0:
                     why = R_MD5 + kind - K_MD5
                 else:
                     end = pos + w
-                    kt[n] = kind
-                    kh[n] = _text_hash64(kind, text64, pos, end)
-                    ks[n] = pos
-                    ke[n] = end
-                    khi[n] = _ZERO
-                    klo[n] = _ZERO
+                    kt[_u(n)] = kind
+                    kh[_u(n)] = _text_hash64(kind, text64, pos, end)
+                    ks[_u(n)] = pos
+                    ke[_u(n)] = end
+                    khi[_u(n)] = _ZERO
+                    klo[_u(n)] = _ZERO
                     n += 1
         if why != 0:
-            j_row[nj] = r
-            j_why[nj] = why
+            j_row[_u(nj)] = r
+            j_why[_u(nj)] = why
             nj += 1
             continue
         for k in range(nk, n):
-            krow[k] = r
-            kkind[k] = kind
+            krow[_u(k)] = r
+            kkind[_u(k)] = kind
             # fetch the key's Bloom word now: the block probes it hundreds of
             # rows later, when it is in cache (measured 8-10 % a row)
-            _prefetch(bloom, (kh[k] >> _BLOOM_SHIFT) & bloom_mask)
+            _prefetch(bloom, (kh[_u(k)] >> _BLOOM_SHIFT) & bloom_mask)
         if collect:
             need = 0
             for k in range(nk, n):
-                need += ke[k] - ks[k]
+                need += ke[_u(k)] - ks[_u(k)]
             if nc + n - nk >= c_row.size or c_off[nc] + need > c_text.size:
                 counts[0], counts[1], counts[2], counts[3] = nm, nj, nf, nc
                 return r
             for k in range(nk, n):
                 c_row[nc] = r
-                c_tag[nc] = kt[k]
-                c_hi[nc] = khi[k]
-                c_lo[nc] = klo[k]
-                width = ke[k] - ks[k]
+                c_tag[nc] = kt[_u(k)]
+                c_hi[nc] = khi[_u(k)]
+                c_lo[nc] = klo[_u(k)]
+                width = ke[_u(k)] - ks[_u(k)]
                 for i in range(width):
-                    c_text[c_off[nc] + i] = text[ks[k] + i]
+                    c_text[c_off[nc] + i] = text[ks[_u(k)] + i]
                 c_off[nc + 1] = c_off[nc] + width
                 nc += 1
             continue
