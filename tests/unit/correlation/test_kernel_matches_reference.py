@@ -10,9 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchfloor.engines.correlation import IndicatorSet, _compiled
-from watchfloor.engines.correlation.kernel import REASONS, Kernel, type_code
+from watchfloor.engines.correlation._compiled import T_REFERENCE, T_UNKNOWN
+from watchfloor.engines.correlation.kernel import REASONS, Kernel, _type_codes, type_code
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
-from watchfloor.engines.correlation.keys import Key, KeyPlan, MalformedValue, observable_keys
+from watchfloor.engines.correlation.keys import (
+    TYPE_NAMES,
+    Key,
+    KeyPlan,
+    MalformedValue,
+    observable_keys,
+)
 
 PLAN = KeyPlan(ipv4_prefixes=(32, 24, 8), ipv6_prefixes=(128, 64, 48), domain_depths=(1, 2, 3))
 TYPES = [
@@ -195,3 +202,37 @@ def test_word_hash_equals_the_index_hash(raw: bytes, start: int, pad: int) -> No
     words = buffer.view(np.uint64)
     a, b = pad + start, pad + len(raw)
     assert _compiled._text_hash64(4, words, a, b) == _compiled.text_key_hash(4, buffer, a, b)
+
+
+_type_names = st.one_of(
+    st.none(),
+    st.sampled_from([*TYPE_NAMES, *(n.upper() for n in TYPE_NAMES), "IP-Src"]),
+    st.builds(
+        lambda pad_l, name, pad_r: " " * pad_l + name + " " * pad_r,
+        st.integers(0, 2),
+        st.sampled_from(TYPE_NAMES),
+        st.integers(0, 2),
+    ),
+    st.text(alphabet="abcdefhilmnopstuvwxyz-0123456789 ", max_size=20),
+    st.text(max_size=20),  # any Unicode: non-ASCII names go to the reference
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_type_names, max_size=40))
+def test_compiled_type_codes_equal_type_code(names: list[str | None]) -> None:
+    """The compiled lookup gives every type name the code type_code gives it
+    (non-ASCII names: handed to the reference, which lower-cases Unicode)."""
+    got = _type_codes(pa.array(names, pa.string())).tolist()
+    want = [T_REFERENCE if n is not None and not n.isascii() else type_code(n) for n in names]
+    assert got == want
+
+
+def test_type_names_of_every_length_are_told_apart() -> None:
+    """Known names, a byte longer or shorter, and names past the compared width."""
+    names = [*TYPE_NAMES, *(n[:-1] for n in TYPE_NAMES), *(n + "x" for n in TYPE_NAMES)]
+    names += ["a" * 16, "a" * 17, "sha256" + " " * 20, "x" * 40]
+    got = _type_codes(pa.array(names, pa.string())).tolist()
+    assert got == [type_code(n) for n in names]
+    assert got[: len(TYPE_NAMES)] == [type_code(n) for n in TYPE_NAMES]
+    assert all(code != T_UNKNOWN for code in got[: len(TYPE_NAMES)])

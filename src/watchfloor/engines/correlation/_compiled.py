@@ -598,60 +598,101 @@ def _domain(
     return at + b - a, n
 
 
+NAME_WIDTH = 16  # type names are compared as two 64-bit words, so at most this long
+
+
+@njit(inline="always", cache=True)
+def _name_slot(w0: np.uint64, w1: np.uint64, width: int, mask: int) -> int:
+    return int(np.int64(_mix(w0 + w1 * _M2 + np.uint64(width)) & np.uint64(mask)))
+
+
+@njit(cache=True)
+def name_table(
+    offsets: np.ndarray, names: np.ndarray, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The known type names (lower case, each at most :data:`NAME_WIDTH`
+    bytes) as an open-addressing table for :func:`type_codes`: per slot the
+    name as two little-endian words and its length (``words``, length 0:
+    empty), and its code (``slot_codes``)."""
+    size = 16
+    while size < 4 * codes.size:
+        size *= 2
+    words = np.zeros((size, 3), np.uint64)
+    slot_codes = np.zeros(size, np.int8)
+    for j in range(codes.size):
+        a = offsets[j]
+        width = offsets[j + 1] - a
+        w0 = w1 = _ZERO
+        for i in range(width):
+            c = np.uint64(names[a + i])
+            if i < 8:
+                w0 |= c << np.uint64(8 * i)
+            else:
+                w1 |= c << np.uint64(8 * (i - 8))
+        slot = _name_slot(w0, w1, width, size - 1)
+        while words[slot, 2] != _ZERO:
+            slot = (slot + 1) & (size - 1)
+        words[slot, 0], words[slot, 1], words[slot, 2] = w0, w1, np.uint64(width)
+        slot_codes[slot] = codes[j]
+    return words, slot_codes
+
+
 @njit(nogil=True, cache=True)
 def type_codes(
     offsets: np.ndarray,
     data: np.ndarray,
     is_null: np.ndarray,
-    names_offsets: np.ndarray,
-    names: np.ndarray,
-    name_codes: np.ndarray,
+    words: np.ndarray,
+    slot_codes: np.ndarray,
 ) -> np.ndarray:
     """The type code of every row of a string column of type names: spaces
-    trimmed, ASCII lower-cased, compared with the known names
-    (``names[names_offsets[i]:names_offsets[i + 1]]`` has code ``name_codes[i]``).
-    Missing or blank: infer; unknown: T_UNKNOWN; non-ASCII: T_REFERENCE."""
+    trimmed, ASCII lower-cased, looked up in the known names (:func:`name_table`).
+    Missing or blank: infer; unknown: T_UNKNOWN; non-ASCII: T_REFERENCE.
+
+    One pass over a name's bytes builds its two lower-cased words; one table
+    probe then finds it (was a comparison with every known name in turn:
+    22 ns a row on the benchmark mix)."""
     n = offsets.size - 1
     out = np.empty(n, np.int8)
-    last_a = last_b = 0
-    last = np.int8(T_INFER)
+    mask = slot_codes.size - 1
     for r in range(n):
-        if is_null[r]:
-            out[r] = T_INFER
+        if is_null[_u(r)]:
+            out[_u(r)] = T_INFER
             continue
-        a = offsets[r]
-        b = offsets[r + 1]
-        while a < b and data[a] == _SPACE:
+        a = offsets[_u(r)]
+        b = offsets[_u(r + 1)]
+        while a < b and data[_u(a)] == _SPACE:
             a += 1
-        while b > a and data[b - 1] == _SPACE:
+        while b > a and data[_u(b - 1)] == _SPACE:
             b -= 1
-        if b - a == last_b - last_a:  # the same name as the row before (logs repeat)
-            same = True
-            for i in range(b - a):
-                if data[a + i] != data[last_a + i]:
-                    same = False
-                    break
-            if same:
-                out[r] = last
-                continue
-        code = T_INFER if a == b else T_UNKNOWN
-        if not _ascii(data, a, b):
-            code = T_REFERENCE
-        elif a < b:
-            for j in range(name_codes.size):
-                s = names_offsets[j]
-                if names_offsets[j + 1] - s != b - a:
-                    continue
-                same = True
-                for i in range(b - a):
-                    if _lower(data[a + i]) != names[s + i]:
-                        same = False
-                        break
-                if same:
-                    code = name_codes[j]
-                    break
-        out[r] = code
-        last, last_a, last_b = np.int8(code), a, b
+        width = b - a
+        if width == 0:
+            out[_u(r)] = T_INFER
+            continue
+        if width > NAME_WIDTH:  # longer than any known name
+            out[_u(r)] = T_UNKNOWN if _ascii(data, a, b) else T_REFERENCE
+            continue
+        bits = 0
+        w0 = w1 = _ZERO
+        for i in range(width):
+            c = data[_u(a + i)]
+            bits |= c
+            low = np.uint64(_lower(c))
+            if i < 8:
+                w0 |= low << np.uint64(8 * i)
+            else:
+                w1 |= low << np.uint64(8 * (i - 8))
+        if bits >= 128:
+            out[_u(r)] = T_REFERENCE
+            continue
+        code = T_UNKNOWN
+        slot = _name_slot(w0, w1, width, mask)
+        while words[slot, 2] != _ZERO:
+            if words[slot, 0] == w0 and words[slot, 1] == w1 and words[slot, 2] == width:
+                code = slot_codes[slot]
+                break
+            slot = (slot + 1) & mask
+        out[_u(r)] = code
     return out
 
 

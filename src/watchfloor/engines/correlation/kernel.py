@@ -112,11 +112,14 @@ _CODE_NAMES: dict[int, str | None] = {
 }
 
 
-def _known_names() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _known_names() -> tuple[np.ndarray, np.ndarray]:
     names = [n.encode("ascii") for n in TYPE_NAMES]
+    if not all(n == n.lower() and len(n) <= nb.NAME_WIDTH for n in names):
+        raise ValueError(f"type names must be lower case and at most {nb.NAME_WIDTH} bytes")
     offsets = np.cumsum([0] + [len(n) for n in names]).astype(np.int64)
     codes = np.array([type_code(n) for n in TYPE_NAMES], np.int8)
-    return offsets, np.frombuffer(b"".join(names), np.uint8).copy(), codes
+    data = np.frombuffer(b"".join(names), np.uint8).copy()
+    return nb.name_table(offsets, data, codes)
 
 
 _KNOWN_NAMES = _known_names()
