@@ -686,9 +686,10 @@ def type_codes(
             out[_u(r)] = T_REFERENCE
             continue
         code = T_UNKNOWN
+        uwidth = np.uint64(width)  # (a mixed comparison would go through floats)
         slot = _name_slot(w0, w1, width, mask)
         while words[slot, 2] != _ZERO:
-            if words[slot, 0] == w0 and words[slot, 1] == w1 and words[slot, 2] == width:
+            if words[slot, 0] == w0 and words[slot, 1] == w1 and words[slot, 2] == uwidth:
                 code = slot_codes[slot]
                 break
             slot = (slot + 1) & mask
