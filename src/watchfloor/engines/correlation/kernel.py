@@ -13,6 +13,7 @@ which runs without the GIL.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import deque
@@ -112,7 +113,10 @@ _CODE_NAMES: dict[int, str | None] = {
 }
 
 
+@functools.cache
 def _known_names() -> tuple[np.ndarray, np.ndarray]:
+    """The known type names as the compiled lookup's table (built on first use,
+    so that importing this module compiles nothing)."""
     names = [n.encode("ascii") for n in TYPE_NAMES]
     if not all(n == n.lower() and len(n) <= nb.NAME_WIDTH for n in names):
         raise ValueError(f"type names must be lower case and at most {nb.NAME_WIDTH} bytes")
@@ -122,15 +126,12 @@ def _known_names() -> tuple[np.ndarray, np.ndarray]:
     return nb.name_table(offsets, data, codes)
 
 
-_KNOWN_NAMES = _known_names()
-
-
 def _type_codes(types: pa.Array) -> np.ndarray:
     """:func:`type_code` of every row, compiled (non-ASCII names: T_REFERENCE)."""
     if pa.types.is_null(types.type):
         return np.zeros(len(types), np.int8)
     offsets, data = string_buffers(types)
-    return np.asarray(nb.type_codes(offsets, data, _nulls(types), *_KNOWN_NAMES), np.int8)
+    return np.asarray(nb.type_codes(offsets, data, _nulls(types), *_known_names()), np.int8)
 
 
 def _nulls(array: pa.Array) -> np.ndarray:
