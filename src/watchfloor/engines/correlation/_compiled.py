@@ -715,6 +715,21 @@ def _add_int(
 
 
 @njit(inline="always", cache=True)
+def _add_text(
+    n: int, tag: int, buf64: np.ndarray, start: int, stop: int, kt: np.ndarray,
+    kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
+) -> int:  # fmt: skip
+    """Key ``n``: the text at bytes ``start:stop`` of the block's buffer."""
+    kt[_u(n)] = tag
+    kh[_u(n)] = _text_hash64(tag, buf64, start, stop)
+    khi[_u(n)] = _ZERO
+    klo[_u(n)] = _ZERO
+    ks[_u(n)] = start
+    ke[_u(n)] = stop
+    return n + 1
+
+
+@njit(inline="always", cache=True)
 def _domain_keys(
     buf64: np.ndarray, a: int, b: int, dots: np.ndarray, ndots: int, depths: np.ndarray,
     n: int, kt: np.ndarray, kh: np.ndarray, khi: np.ndarray, klo: np.ndarray,
@@ -727,13 +742,7 @@ def _domain_keys(
         if d > ndots + 1:
             break
         start = a if d == ndots + 1 else dots[_u(ndots - d)] + 1
-        kt[_u(n)] = TAG_DOMAIN
-        kh[_u(n)] = _text_hash64(TAG_DOMAIN, buf64, start, b)
-        khi[_u(n)] = _ZERO
-        klo[_u(n)] = _ZERO
-        ks[_u(n)] = start
-        ke[_u(n)] = b
-        n += 1
+        n = _add_text(n, TAG_DOMAIN, buf64, start, b, kt, kh, khi, klo, ks, ke)
     return n
 
 
@@ -852,13 +861,7 @@ def _url(
     for i in range(f, b):  # "#.*" does not cross a line end
         if data[_u(i)] == 10:
             return -1, at
-    kt[_u(n)] = TAG_URL
-    kh[_u(n)] = _text_hash64(TAG_URL, buf64, at, w)
-    khi[_u(n)] = _ZERO
-    klo[_u(n)] = _ZERO
-    ks[_u(n)] = at
-    ke[_u(n)] = w
-    n += 1
+    n = _add_text(n, TAG_URL, buf64, at, w, kt, kh, khi, klo, ks, ke)
     # the host, as an IPv4 address or a domain
     ha, hb = host_at, host_end
     if hb - ha >= 2 and buf[_u(ha)] == _LBRACKET and buf[_u(hb - 1)] == _RBRACKET:
@@ -1218,13 +1221,7 @@ def _scan_rows(
                     why = R_MD5 + kind - K_MD5
                 else:
                     end = pos + w
-                    kt[_u(n)] = kind
-                    kh[_u(n)] = _text_hash64(kind, text64, pos, end)
-                    ks[_u(n)] = pos
-                    ke[_u(n)] = end
-                    khi[_u(n)] = _ZERO
-                    klo[_u(n)] = _ZERO
-                    n += 1
+                    n = _add_text(n, kind, text64, pos, end, kt, kh, khi, klo, ks, ke)
         if why != 0:
             j_row[_u(nj)] = r
             j_why[_u(nj)] = why
