@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -109,3 +110,36 @@ class Hypothesis:
         if layer is Layer.ACTIVITY_CLUSTER:
             return actor.cluster or f"cluster of {actor.id}"
         return actor.sponsor or "non-state"
+
+
+def _name_key(text: str) -> str:
+    """A name as compared across sources: case, spaces and punctuation ignored."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def actor_links(
+    actors: Iterable[Actor], known: Mapping[str, Iterable[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Which of another source's actors each case actor stands for.
+
+    ``known`` maps each actor of the other source (a knowledge base, an
+    indicator feed) to the names it goes by: its id, name and aliases. A case
+    actor stands for every one of them that shares a name with its own id,
+    name or aliases, compared without case, spaces or punctuation
+    (``APT 28`` is ``apt28``). Case actors that stand for none are left out.
+    """
+    by_name: dict[str, list[str]] = {}
+    for ref, names in known.items():
+        for name in names:
+            key = _name_key(name)
+            if key and ref not in by_name.setdefault(key, []):
+                by_name[key].append(ref)
+    links: dict[str, tuple[str, ...]] = {}
+    for actor in actors:
+        refs: dict[str, None] = {}
+        for name in (actor.id, actor.name, *actor.aliases):
+            for ref in by_name.get(_name_key(name), ()):
+                refs[ref] = None
+        if refs:
+            links[actor.id] = tuple(refs)
+    return links

@@ -6,7 +6,14 @@ import pytest
 
 from watchfloor.domain.errors import DomainError
 from watchfloor.domain.evidence import CostToFake, DiamondFacet, EvidenceClass
-from watchfloor.domain.hypotheses import UNATTRIBUTED, Actor, Hypothesis, HypothesisKind, Layer
+from watchfloor.domain.hypotheses import (
+    UNATTRIBUTED,
+    Actor,
+    Hypothesis,
+    HypothesisKind,
+    Layer,
+    actor_links,
+)
 
 from .builders import item
 
@@ -133,3 +140,23 @@ def test_each_hypothesis_holds_someone_responsible_at_each_layer(
     hypothesis: Hypothesis, layer: Layer, responsible: str
 ) -> None:
     assert hypothesis.responsible(KNOWN, layer) == responsible
+
+
+def test_case_actors_link_to_another_sources_actors_by_id_name_or_alias() -> None:
+    actors = [
+        Actor("BEAR", "Fancy Bear", aliases=("APT 28", "Sofacy")),
+        Actor("G0016", "Cozy"),
+        Actor("LOCAL", "Local crew"),
+    ]
+    known = {
+        "G0007": ("G0007", "APT28", "Fancy-Bear"),
+        "G0016": ("G0016", "APT29"),
+        "intrusion-set--9": ("intrusion-set--9", "sofacy"),
+    }
+    assert actor_links(actors, known) == {
+        "BEAR": ("G0007", "intrusion-set--9"),
+        "G0016": ("G0016",),
+    }
+    assert actor_links(actors, {}) == {}
+    # a name of only punctuation never links
+    assert actor_links([Actor("X", "--")], {"G1": ("G1", "-")}) == {}
