@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from watchfloor.adapters.db.engine import default_url, ensure_schema, make_engine
+from watchfloor.adapters.db.kb_repository import KnowledgeBaseRecord, KnowledgeBaseRepository
 from watchfloor.adapters.db.uow import SqlUnitOfWork, utcnow
 from watchfloor.adapters.policies import read_policy_texts
+from watchfloor.domain.errors import NotFound
+from watchfloor.engines.attribution import (
+    AttackKnowledge,
+    AttackProfileScorer,
+    KnowledgeBaseVersion,
+)
 from watchfloor.service import cases
 
 Clock = Callable[[], datetime]
@@ -22,13 +30,45 @@ class App:
 
     engine: Engine
     clock: Clock = utcnow
+    _scorers: dict[tuple[int, str | None], AttackProfileScorer] = field(
+        default_factory=dict, repr=False
+    )
+    _scorers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def uow(self, clock: Clock | None = None, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, clock or self.clock, read_only)
 
+    def attack_scorer(self, reference: str | None = None) -> AttackProfileScorer:
+        """The ATT&CK profile scorer over a stored knowledge base (``NAME``,
+        ``NAME@VERSION``, or the one loaded last), built on first use and kept."""
+        repository = KnowledgeBaseRepository(self.engine)
+        record = repository.lookup(reference)
+        if record is None:
+            what = f"knowledge base {reference!r}" if reference else "knowledge base"
+            raise NotFound(f"no {what} is loaded; load one with `watchfloor kb load BUNDLE`")
+        key = (record.id, record.sha256)
+        with self._scorers_lock:
+            scorer = self._scorers.get(key)
+            if scorer is None:
+                scorer = AttackProfileScorer(stored_knowledge(repository, record))
+                if len(self._scorers) >= 2:  # a few MB each: keep the two last used
+                    self._scorers.pop(next(iter(self._scorers)))
+                self._scorers[key] = scorer
+            return scorer
+
     @property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
+
+
+def stored_knowledge(
+    repository: KnowledgeBaseRepository, record: KnowledgeBaseRecord
+) -> AttackKnowledge:
+    """The attribution knowledge of one stored knowledge base."""
+    return AttackKnowledge.from_objects(
+        repository.objects(record.id),
+        KnowledgeBaseVersion(record.name, record.version, record.sha256),
+    )
 
 
 def bootstrap(database_url: str | None = None, clock: Clock = utcnow, migrate: bool = True) -> App:

@@ -237,3 +237,15 @@ def test_indicator_matches_are_restated_for_the_case_actors_their_actors_name(
     again = _add_matches(app, clock, matches)
     assert again.added == [] and again.assessment is None
     assert again.already == [out.added[0].id]
+
+
+def test_the_item_tells_the_analyst_how_it_was_scored_and_linked(
+    app: App, clock: FixedClock, scorer: AttackProfileScorer
+) -> None:
+    _open(app, clock)
+    text = _observe(app, clock, scorer, ["T3000", "T9999"]).item.description
+    assert "Scored by attack-profile against tiny 1" in text
+    assert "Most probable intrusion sets: G0002 Two" in text
+    assert "Case actors linked: G0002 = G0002; UNO-UNIT = G0001." in text
+    assert "Case actors the knowledge base does not know: LOCAL-X." in text
+    assert "Ids not in the knowledge base (ignored): T9999." in text

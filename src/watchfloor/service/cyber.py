@@ -95,9 +95,9 @@ def add_attack_observations(
     obs = result.observation
     kb = result.knowledge_base
     if not obs.technique_columns and not obs.software_columns:
-        unknown = ", ".join([*obs.unknown_techniques, *obs.unknown_software][:10])
+        ids = ", ".join([*obs.unknown_techniques, *obs.unknown_software][:10])
         raise DomainError(
-            f"ATT&CK observation: none of the ids is in the knowledge base {kb} ({unknown}); "
+            f"ATT&CK observation: none of the ids is in the knowledge base {kb} ({ids}); "
             "nothing to weigh"
         )
     case = uow.cases.get(case_id)
@@ -117,8 +117,36 @@ def add_attack_observations(
         software=software,
     )
     linked = item.attributes.get("linked_groups", {})
+    assert isinstance(linked, dict)
+    unlinked = sorted(a.id for a in actors if a.id not in linked)
+    unknown = [*obs.unknown_techniques, *obs.unknown_software]
+    item = replace(item, description=_describe(item, linked, unlinked, unknown))
     assessment = cases.add_evidence(uow, case_id, [item], by, now, expected_version)
-    return AttackEvidenceAdded(item, assessment, [a.id for a in actors if a.id not in linked])
+    return AttackEvidenceAdded(item, assessment, unlinked)
+
+
+def _describe(
+    item: EvidenceItem, linked: Mapping[str, list[str]], unlinked: list[str], unknown: list[str]
+) -> str:
+    """What the analyst reads on the case page: how it was scored, the leading
+    intrusion sets, how the case's actors were linked and what was not known."""
+    a = item.attributes
+    top = a.get("top_groups", [])
+    assert isinstance(top, list)
+    parts = [
+        f"Scored by {a['scorer']} against {a['knowledge_base']}.",
+        "Most probable intrusion sets: "
+        + (", ".join(f"{g['id']} {g['name']} {g['probability']:.2f}" for g in top) or "none")
+        + ".",
+    ]
+    if linked:
+        pairs = (f"{actor} = {', '.join(groups)}" for actor, groups in sorted(linked.items()))
+        parts.append(f"Case actors linked: {'; '.join(pairs)}.")
+    if unlinked:
+        parts.append(f"Case actors the knowledge base does not know: {', '.join(unlinked)}.")
+    if unknown:
+        parts.append(f"Ids not in the knowledge base (ignored): {', '.join(unknown)}.")
+    return " ".join(parts)
 
 
 @dataclass

@@ -84,6 +84,15 @@ class KnowledgeBaseRepository:
             row = conn.execute(query.order_by(kb_versions.c.id.desc())).first()
         return _record(row) if row is not None else None
 
+    def lookup(self, reference: str | None) -> KnowledgeBaseRecord | None:
+        """``NAME`` (its latest load), ``NAME@VERSION``, or ``None``: the
+        knowledge base loaded last, whatever its name."""
+        if reference is None:
+            records = self.all()
+            return records[-1] if records else None
+        name, _, version = reference.partition("@")
+        return self.find(name, version or None)
+
     def all(self) -> list[KnowledgeBaseRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(kb_versions).order_by(kb_versions.c.id)).all()

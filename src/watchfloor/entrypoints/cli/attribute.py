@@ -59,20 +59,17 @@ def stored_knowledge(database_url: str | None, reference: str) -> AttackKnowledg
     """Build the knowledge from the store: ``NAME`` (latest loaded) or ``NAME@VERSION``."""
     from watchfloor.adapters.db.engine import ensure_schema, make_engine
     from watchfloor.adapters.db.kb_repository import KnowledgeBaseRepository
+    from watchfloor.bootstrap import stored_knowledge as knowledge_of
 
-    name, _, version = reference.partition("@")
     engine = make_engine(database_url)
     ensure_schema(engine)
     repository = KnowledgeBaseRepository(engine)
-    record = repository.find(name, version or None)
+    record = repository.lookup(reference)
     if record is None:
         raise click.ClickException(
             f"{reference!r} is neither a bundle file nor a stored knowledge base"
         )
-    return AttackKnowledge.from_objects(
-        repository.objects(record.id),
-        KnowledgeBaseVersion(record.name, record.version, record.sha256),
-    )
+    return knowledge_of(repository, record)
 
 
 def result_line(case_id: Any, result: AttributionResult) -> dict[str, Any]:

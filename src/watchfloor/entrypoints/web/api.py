@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from watchfloor.adapters.reports import render_package_pdf
 from watchfloor.bootstrap import App
 from watchfloor.domain.errors import DomainError
+from watchfloor.domain.grading import AdmiraltyGrade
 from watchfloor.domain.markings import Marking
 from watchfloor.domain.users import Permission
 from watchfloor.entrypoints.web.auth import Principal, current_user, require, watchfloor_app
@@ -23,6 +24,7 @@ from watchfloor.entrypoints.web.schemas import (
     IDENT_PATTERN,
     AddEvidenceIn,
     AddHypothesesIn,
+    AttackObservationIn,
     DecisionIn,
     OpenCaseIn,
     ReviewIn,
@@ -36,6 +38,7 @@ from watchfloor.entrypoints.web.views import (
     search,
 )
 from watchfloor.service import cases
+from watchfloor.service.cyber import add_attack_observations
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -147,6 +150,46 @@ def add_evidence(
     with app.uow() as uow:
         cases.view_case(uow, case_id, user.clearance, now)
         cases.add_evidence(uow, case_id, items, user.username, now, body.expected_version)
+        case, a = cases.view_case(uow, case_id, user.clearance, now)
+        return case_json(case, a)
+
+
+@router.post(
+    "/cases/{case_id}/attack-observations",
+    summary="Score observed ATT&CK techniques and software; add the result as evidence",
+)
+def add_attack_observation(
+    case_id: CaseId,
+    body: AttackObservationIn,
+    user: Annotated[Principal, Depends(require(Permission.ADD_EVIDENCE))],
+    app: AppDep,
+) -> dict[str, Any]:
+    """The ids are scored against a stored knowledge base (`watchfloor kb
+    load`) by the ATT&CK profile scorer; the item's likelihoods are stated for
+    the case's actors, each linked to the intrusion sets it names by ATT&CK
+    id, name or alias. Ids the knowledge base does not know are listed in the
+    item's description and otherwise ignored."""
+    marking = body.marking.to_domain()
+    check_own_marking(user, marking, "ATT&CK observation")
+    grade = AdmiraltyGrade.parse(body.grade)
+    scorer = app.attack_scorer(body.knowledge_base)  # before the write transaction opens
+    now = app.clock()
+    with app.uow() as uow:
+        cases.view_case(uow, case_id, user.clearance, now)
+        add_attack_observations(
+            uow,
+            case_id,
+            scorer,
+            body.techniques,
+            body.software,
+            source=body.source,
+            grade=grade,
+            marking=marking,
+            by=user.username,
+            now=now,
+            expected_version=body.expected_version,
+            dependence_group=body.dependence_group,
+        )
         case, a = cases.view_case(uow, case_id, user.clearance, now)
         return case_json(case, a)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
@@ -21,12 +22,14 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from watchfloor.adapters.db.kb_repository import KnowledgeBaseRepository
 from watchfloor.adapters.reports import PackageView, package_view, render_package_html
 from watchfloor.bootstrap import App
 from watchfloor.domain.assessment import CaseAssessment
 from watchfloor.domain.case import Case
 from watchfloor.domain.errors import DomainError
 from watchfloor.domain.evidence import CostToFake, DiamondFacet, EvidenceClass
+from watchfloor.domain.grading import AdmiraltyGrade
 from watchfloor.domain.markings import TLP, Classification, Marking
 from watchfloor.domain.users import Permission
 from watchfloor.entrypoints.web import auth
@@ -35,6 +38,7 @@ from watchfloor.entrypoints.web.auth import Principal, require, watchfloor_app
 from watchfloor.entrypoints.web.schemas import (
     IDENT_PATTERN,
     AddHypothesesIn,
+    AttackObservationIn,
     DecisionIn,
     EvidenceIn,
     OpenCaseIn,
@@ -43,6 +47,7 @@ from watchfloor.entrypoints.web.schemas import (
 from watchfloor.entrypoints.web.views import audit_entries, board, review_queue, search
 from watchfloor.service import cases
 from watchfloor.service import users as user_service
+from watchfloor.service.cyber import add_attack_observations
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,6 +64,7 @@ DONE = {
     "review": "Legal review recorded.",
     "decision": "Decision recorded.",
     "orbital": "Close approaches added as evidence (any already in the case were skipped).",
+    "attack": "ATT&CK observation scored and added as evidence; the assessment is recomputed.",
 }
 
 
@@ -332,6 +338,9 @@ def case_page(
         costs=list(CostToFake),
         classifications=[c for c in Classification if c <= user.clearance.level],
         tlps=[t for t in TLP if t <= user.clearance.max_tlp],
+        knowledge_bases=[
+            f"{r.name}@{r.version}" for r in reversed(KnowledgeBaseRepository(app.engine).all())
+        ],
     )
 
 
@@ -399,6 +408,7 @@ def add_hypothesis(
     cluster: Short = "",
     kind: Annotated[str, Form(max_length=16)] = "actor",
     framed: Annotated[str, Form(max_length=64)] = "",
+    aliases: Short = "",
 ) -> Response:
     now = app.clock()
     with app.uow() as uow:
@@ -414,6 +424,7 @@ def add_hypothesis(
                         "name": actor_name,
                         "sponsor": sponsor.strip() or None,
                         "cluster": cluster.strip() or None,
+                        "aliases": _audiences(aliases),
                     }
                 ]
                 if new_actor
@@ -440,6 +451,65 @@ def add_hypothesis(
             actors=[x.to_domain() for x in body.actors],
         )
     return RedirectResponse(f"/cases/{quote(case_id)}?done=hypothesis#hypotheses", 303)
+
+
+@router.post("/cases/{case_id}/attack-observations")
+def add_attack_observation(
+    case_id: CaseId,
+    user: Annotated[Principal, Depends(require(Permission.ADD_EVIDENCE))],
+    app: AppDep,
+    expected_version: Version,
+    source: Short,
+    grade: Annotated[str, Form(max_length=8)],
+    techniques: Long = "",
+    software: Long = "",
+    knowledge_base: Annotated[str, Form(max_length=200)] = "",
+    classification: Annotated[str, Form(max_length=32)] = "NU",
+    releasable_to: Short = "NATO",
+    tlp: Annotated[str, Form(max_length=32)] = "AMBER",
+) -> Response:
+    body: AttackObservationIn = validated(
+        AttackObservationIn,
+        {
+            "expected_version": expected_version,
+            "techniques": _ids(techniques),
+            "software": _ids(software),
+            "knowledge_base": knowledge_base.strip() or None,
+            "source": source,
+            "grade": grade,
+            "marking": {
+                "classification": classification,
+                "releasable_to": _audiences(releasable_to),
+                "tlp": tlp,
+            },
+        },
+        "ATT&CK observation",
+    )
+    marking = body.marking.to_domain()
+    check_own_marking(user, marking, "ATT&CK observation")
+    scorer = app.attack_scorer(body.knowledge_base)  # before the write transaction opens
+    now = app.clock()
+    with app.uow() as uow:
+        cases.view_case(uow, case_id, user.clearance, now)
+        add_attack_observations(
+            uow,
+            case_id,
+            scorer,
+            body.techniques,
+            body.software,
+            source=body.source,
+            grade=AdmiraltyGrade.parse(body.grade),
+            marking=marking,
+            by=user.username,
+            now=now,
+            expected_version=body.expected_version,
+        )
+    return RedirectResponse(f"/cases/{quote(case_id)}?done=attack#evidence", status_code=303)
+
+
+def _ids(text: str) -> list[str]:
+    """ATT&CK ids as typed: separated by commas, semicolons, spaces or lines."""
+    return [i for i in re.split(r"[\s,;]+", text) if i]
 
 
 @router.post("/cases/{case_id}/reviews")

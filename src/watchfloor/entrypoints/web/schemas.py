@@ -159,14 +159,48 @@ class AddEvidenceIn(_Strict):
     items: Annotated[list[EvidenceIn], Field(min_length=1, max_length=100)]
 
 
+AttackId = Annotated[str, Field(pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,31}\s*$")]
+
+
+class AttackObservationIn(_Strict):
+    """Observed ATT&CK technique and software ids, scored against a stored
+    knowledge base and added to the case as one tradecraft evidence item."""
+
+    expected_version: Annotated[int, Field(ge=0, le=2**31)]
+    techniques: Annotated[list[AttackId], Field(max_length=1000, examples=[["T1566.001"]])] = []
+    software: Annotated[list[AttackId], Field(max_length=1000, examples=[["S0002"]])] = []
+    knowledge_base: Annotated[
+        str | None,
+        Field(
+            max_length=200,
+            description="NAME or NAME@VERSION of a stored knowledge base; "
+            "left out: the one loaded last",
+            examples=["enterprise-attack@14.1"],
+        ),
+    ] = None
+    source: Title
+    grade: Annotated[str, Field(max_length=8, examples=["B2"])]
+    marking: MarkingIn = MarkingIn()
+    dependence_group: Ident | None = None
+
+
 class ActorIn(_Strict):
     id: Ident
     name: Title
     sponsor: Label | None = None
     cluster: Label | None = None
+    aliases: Annotated[
+        list[Title],
+        Field(
+            max_length=50,
+            description="other names: ATT&CK ids and names, vendors' designations; "
+            "knowledge-driven evidence links to the actor through them",
+            examples=[["G0007", "APT28", "Fancy Bear"]],
+        ),
+    ] = []
 
     def to_domain(self) -> Actor:
-        return Actor(self.id, self.name, self.sponsor, self.cluster)
+        return Actor(self.id, self.name, self.sponsor, self.cluster, tuple(self.aliases))
 
 
 class HypothesisIn(_Strict):

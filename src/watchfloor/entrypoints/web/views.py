@@ -126,7 +126,13 @@ def case_json(case: Case, a: CaseAssessment) -> dict[str, Any]:
             "sectors": list(case.incident.sectors),
         },
         "actors": [
-            {"id": x.id, "name": x.name, "sponsor": x.sponsor, "cluster": x.cluster}
+            {
+                "id": x.id,
+                "name": x.name,
+                "sponsor": x.sponsor,
+                "cluster": x.cluster,
+                "aliases": list(x.aliases),
+            }
             for x in case.actors.values()
         ],
         "evidence": [evidence_json(e) for e in case.evidence],
