@@ -168,3 +168,77 @@ def test_dask_engine_gives_the_same_file(tmp_path: Path) -> None:
         )
     assert result.exit_code == 0, result.output
     assert _rows(spread) == _rows(local)
+
+
+def _case_db(tmp_path: Path) -> str:
+    """A case naming the bundle's actor by an alias, and a rival."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import FixedClock
+    from watchfloor.bootstrap import bootstrap
+    from watchfloor.domain.case import Incident
+    from watchfloor.domain.hypotheses import Actor, Hypothesis, HypothesisKind
+    from watchfloor.domain.markings import Marking
+    from watchfloor.service import cases
+
+    url = f"sqlite:///{tmp_path / 'cell.sqlite'}"
+    clock = FixedClock()
+    app = bootstrap(url, clock=clock)
+    t0 = datetime(2025, 2, 1, tzinfo=UTC)
+    with app.uow() as uow:
+        cases.open_case(uow, "C-1", "Proxy beacons", Incident("B", "", t0, t0), Marking(), "t", t0)
+        cases.add_hypotheses(
+            uow,
+            "C-1",
+            [
+                Hypothesis("H-X", HypothesisKind.ACTOR, "X did it", "X"),
+                Hypothesis("H-Y", HypothesisKind.ACTOR, "Y did it", "Y"),
+            ],
+            "t",
+            t0,
+            actors=[Actor("X", "Unit X", aliases=("APT-Example",)), Actor("Y", "Unit Y")],
+        )
+    app.engine.dispose()
+    return url
+
+
+def test_with_a_case_the_actor_linked_matches_become_evidence_once(tmp_path: Path) -> None:
+    from watchfloor.bootstrap import bootstrap
+    from watchfloor.service import cases
+
+    url = _case_db(tmp_path)
+    args = [
+        "--db", url, "correlate", "--indicators", str(_stix(tmp_path)),
+        "--indicators", str(_misp(tmp_path)), "--observables", str(_log(tmp_path)),
+        "--case", "C-1", "--grade", "B3",
+    ]  # fmt: skip
+    first = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "m1.csv")])
+    assert first.exit_code == 0, first.output
+    assert "added indicator-match--" in first.output
+    assert "domain evil.example seen 1× (indicator of APT Example) (for X)" in first.output
+    assert "1 indicator match item(s) added to case C-1 as evidence (B3" in first.output
+    app = bootstrap(url)
+    with app.uow() as uow:
+        case, a = cases.get_assessment(uow, "C-1", app.clock())
+    app.engine.dispose()
+    assert [e.likelihoods for e in case.evidence] == [{"X": 0.8}]
+    assert a.fusion.probability("H-X") > a.fusion.probability("H-Y")
+
+    again = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "m2.csv")])
+    assert again.exit_code == 0, again.output
+    assert "0 indicator match item(s) added" in again.output
+    assert "skipped indicator-match--" in again.output
+
+
+def test_an_unknown_case_is_named_before_any_work(tmp_path: Path) -> None:
+    url = _case_db(tmp_path)
+    out = tmp_path / "m.csv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "--db", url, "correlate", "--indicators", str(_stix(tmp_path)),
+            "--observables", str(_log(tmp_path)), "--out", str(out), "--case", "C-NONE",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "C-NONE" in result.output
+    assert not out.exists()

@@ -30,6 +30,7 @@ from watchfloor.engines.correlation import (
     IndicatorCorrelator,
     IndicatorSet,
 )
+from watchfloor.entrypoints.cli._common import CaseTarget, case_options, clean_errors
 
 __all__ = ["MATCH_COLUMNS", "correlate"]
 
@@ -195,7 +196,11 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress on stderr (default: on a tty)."
 )
+@case_options
+@click.pass_context
+@clean_errors
 def correlate(
+    ctx: click.Context,
     indicator_files: tuple[str, ...],
     observable_files: tuple[str, ...],
     out: str,
@@ -207,6 +212,10 @@ def correlate(
     threads: int | None,
     memory_limit: str | None,
     progress: bool | None,
+    case_id: str | None,
+    grade_text: str,
+    marking_text: str,
+    by: str | None,
 ) -> None:
     """Match observables (IPs, CIDR ranges, domains and subdomains, URLs, hashes)
     against indicators, within their validity windows, and write the matches
@@ -214,7 +223,12 @@ def correlate(
 
     Malformed indicator files are refused whole (exit 2, each bad object named);
     malformed log rows are skipped and reported by line.
+
+    With --case, the matches whose indicators point at actors of the case
+    (by id, name or alias) are also added to it as evidence, one item per
+    indicator value; what was added and what was left out is printed.
     """
+    target = CaseTarget(ctx, case_id, grade_text, marking_text, by) if case_id else None
     imports = _load(indicator_files)
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     try:
@@ -241,3 +255,35 @@ def correlate(
             click.echo(f"  {r}", err=True)
         if result.rejected_count > _SHOWN:
             click.echo(f"  … and {result.rejected_count - _SHOWN:,} more", err=True)
+    if target is not None:
+        _add_to_case(target, result)
+
+
+def _add_to_case(target: CaseTarget, result: CorrelationResult) -> None:
+    from watchfloor.service.cyber import add_indicator_matches
+
+    with target.app.uow() as uow:
+        out = add_indicator_matches(
+            uow,
+            target.case_id,
+            result.matches(),
+            grades={},
+            default_grade=target.grade,
+            marking=target.marking,
+            by=target.by,
+            now=target.app.clock(),
+        )
+    for item in out.added:
+        click.echo(f"added {item.id}: {item.title} (for {', '.join(item.likelihoods)})")
+    for item, names in out.unlinked:
+        click.echo(
+            f"left out {item.id}: {item.title}: its actors ({', '.join(names)}) are not "
+            "actors of the case; add them (or an alias) to weigh it"
+        )
+    for item_id in out.already:
+        click.echo(f"skipped {item_id}: already in the case")
+    click.echo(
+        f"{len(out.added)} indicator match item(s) added to case {target.case_id} as evidence "
+        f"({target.grade.code}, {target.marking.banner()}), {len(out.unlinked)} left out, "
+        f"{len(out.already)} already there"
+    )

@@ -17,20 +17,16 @@ what was added is printed on standard output; the CSV is written as without it.
 from __future__ import annotations
 
 import csv
-import getpass
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from watchfloor.adapters.orbital import read_catalog, read_satcat, read_tle
-from watchfloor.domain.errors import DomainError
-from watchfloor.domain.grading import AdmiraltyGrade
-from watchfloor.domain.markings import Marking
 from watchfloor.engines.orbital import CloseApproach, Manoeuvre, ProximityOperation
 from watchfloor.engines.orbital.base import ProgressCallback, TimeWindow
 from watchfloor.engines.orbital.catalog import Catalog
@@ -38,63 +34,13 @@ from watchfloor.engines.orbital.elements import RecordError, SatcatEntry
 from watchfloor.engines.orbital.manoeuvres import detect_manoeuvres, detect_proximity_operations
 from watchfloor.engines.orbital.propagation import ProcessPoolPropagator, SerialPropagator
 from watchfloor.engines.orbital.screening import screen_catalog, screen_victim
-from watchfloor.entrypoints.cli._common import app_from, clean_errors
+from watchfloor.entrypoints.cli._common import CaseTarget, case_options, clean_errors
 
 SCREEN_COLUMNS = ["norad_a", "norad_b", "tca_utc", "miss_km", "rel_speed_km_s"]
-#: The marking of orbital evidence unless `--marking` says otherwise (public catalog data).
-DEFAULT_MARKING = "NU//REL TO NATO//TLP:AMBER"
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-def case_options(fn: F) -> F:
-    """`--case`, `--grade`, `--marking`, `--by`: add the findings to a case as evidence."""
-    fn = click.option(
-        "--by", default=None, help="Who is recorded in the audit trail (default: cli:USER)."
-    )(fn)
-    fn = click.option(
-        "--marking",
-        "marking_text",
-        default=DEFAULT_MARKING,
-        show_default=True,
-        help="Marking of the evidence items, as for `watchfloor share`.",
-    )(fn)
-    fn = click.option(
-        "--grade",
-        "grade_text",
-        default="B2",
-        show_default=True,
-        help="Admiralty grading of the evidence items.",
-    )(fn)
-    return click.option(
-        "--case",
-        "case_id",
-        default=None,
-        help="Also add the findings to this case as evidence (printed on stdout).",
-    )(fn)
-
-
-class _CaseTarget:
-    """Where findings go: a case checked to exist before any work, with a grading and marking."""
-
-    def __init__(
-        self, ctx: click.Context, case_id: str, grade_text: str, marking_text: str, by: str | None
-    ) -> None:
-        from watchfloor.domain.tearline import parse_marking
-
-        try:
-            self.grade = AdmiraltyGrade.parse(grade_text)
-        except DomainError as e:
-            raise click.BadParameter(str(e), param_hint="--grade") from None
-        try:
-            self.marking: Marking = parse_marking(marking_text)
-        except (DomainError, ValueError) as e:
-            raise click.BadParameter(str(e), param_hint="--marking") from None
-        self.case_id = case_id
-        self.by = by or _cli_user()
-        self.app = app_from(ctx)
-        with self.app.uow(read_only=True) as uow:
-            uow.cases.head(case_id)  # NotFound now, not after minutes of screening
+class _CaseTarget(CaseTarget):
+    """A case that takes orbital findings as evidence."""
 
     def add(
         self,
@@ -126,13 +72,6 @@ class _CaseTarget:
             f"{len(result.added)} finding(s) added to case {self.case_id} as evidence "
             f"({self.grade.code}, {self.marking.banner()}), {len(result.skipped)} already there"
         )
-
-
-def _cli_user() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 @click.group()
