@@ -122,3 +122,53 @@ def test_sign_in_review_decide_and_download_the_package(
             context.close()
         finally:
             browser.close()
+
+
+def test_an_analyst_adds_attack_observations_that_link_to_a_new_hypothesis(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import SHARED_DATA
+    from watchfloor.adapters.db.engine import make_engine
+    from watchfloor.adapters.db.kb_repository import KnowledgeBaseRepository
+    from watchfloor.adapters.stix import read_bundle
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'watchfloor.sqlite'}")
+    bundle = read_bundle(SHARED_DATA / "attack" / "ics-attack-18.1.json")
+    KnowledgeBaseRepository(engine).add(bundle, "ics-attack", "18.1")
+    engine.dispose()
+    base, case_id = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=base, viewport={"width": 1400, "height": 1000})
+            page.goto("/login")
+            page.get_by_label("User name").fill("watch")
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto(f"/cases/{case_id}")
+
+            hypothesis = page.locator("#add-hypothesis")
+            hypothesis.get_by_label("Hypothesis id").fill("H-SW")
+            hypothesis.get_by_label("Label", exact=True).fill("Sandworm did it")
+            hypothesis.get_by_label("Actor id", exact=True).fill("SANDWORM")
+            hypothesis.get_by_label("New actor's name").fill("Sandworm")
+            hypothesis.get_by_label("Aliases").fill("G0034, Voodoo Bear")
+            hypothesis.get_by_role("button", name="Add hypothesis").click()
+            expect(page.get_by_role("status")).to_contain_text("Hypothesis added")
+
+            attack = page.locator("#add-attack")
+            expect(attack.get_by_label("Knowledge base")).to_have_value("ics-attack@18.1")
+            attack.get_by_label("Techniques").fill("T0803, T0804 T0805\nT0807 T0813 T0814")
+            attack.get_by_label("Software").fill("S0089")
+            attack.get_by_label("Source").fill("utility CERT report")
+            attack.get_by_label("Admiralty grade").fill("B2")
+            attack.get_by_role("button", name="Score and add").click()
+            expect(page.get_by_role("status")).to_contain_text("ATT&CK observation scored")
+            expect(page.locator("#evidence")).to_contain_text("SANDWORM = G0034")
+            expect(page.locator("#evidence")).to_contain_text("Most probable intrusion sets")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.locator("#evidence").screenshot(path=str(ARTIFACTS / "attack-evidence.png"))
+        finally:
+            browser.close()

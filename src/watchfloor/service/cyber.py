@@ -133,11 +133,13 @@ def _describe(
     a = item.attributes
     top = a.get("top_groups", [])
     assert isinstance(top, list)
+    shown = [
+        f"{g['id']} {g['name']} {g['probability']:.2f}" for g in top if g["probability"] >= 0.01
+    ]
     parts = [
         f"Scored by {a['scorer']} against {a['knowledge_base']}.",
-        "Most probable intrusion sets: "
-        + (", ".join(f"{g['id']} {g['name']} {g['probability']:.2f}" for g in top) or "none")
-        + ".",
+        f"Most probable intrusion sets: {', '.join(shown) or 'none'}; "
+        f"an actor it does not hold {a['unknown_probability']:.2f}.",
     ]
     if linked:
         pairs = (f"{actor} = {', '.join(groups)}" for actor, groups in sorted(linked.items()))

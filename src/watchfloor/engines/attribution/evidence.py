@@ -116,6 +116,7 @@ def evidence_item(
                 {"id": g, "name": names.get(g, g), "probability": round(p, 4)}
                 for g, p in result.ranking()[:5]
             ],
+            "unknown_probability": round(result.unknown, 4),
             **extra,
         }
     else:
