@@ -217,7 +217,7 @@ def test_indicator_matches_are_restated_for_the_case_actors_their_actors_name(
     app: App, clock: FixedClock
 ) -> None:
     _open(app, clock)
-    uno = ActorRef("intrusion-set--1", "intrusion-set", "Uno")
+    uno = ActorRef("intrusion-set--1", "intrusion-set", "Group one", ("Unit-Uno",))
     stranger = ActorRef("intrusion-set--2", "intrusion-set", "Nobody we know")
     matches = [
         _match("evil.example", "indicator--a", (uno,)),

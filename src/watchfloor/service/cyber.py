@@ -193,7 +193,7 @@ def add_indicator_matches(
     for item in items:
         refs = item.attributes["actors"]
         assert isinstance(refs, list)
-        known = {str(r["id"]): (str(r["id"]), str(r["name"])) for r in refs}
+        known = {str(r["id"]): (str(r["id"]), str(r["name"]), *r["aliases"]) for r in refs}
         links = actor_links(actors, known)
         if item.id in present:
             out.already.append(item.id)

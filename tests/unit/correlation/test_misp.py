@@ -47,6 +47,7 @@ def _event(
                             "uuid": "7cdd0000-0000-4000-8000-000000000002",
                             "type": "threat-actor",
                             "value": "APT X",
+                            "meta": {"synonyms": ["Xenon Bear", " ", 7]},
                         }
                     ],
                 }
@@ -108,7 +109,7 @@ def test_matchable_attributes_become_indicators_with_validity_and_actor() -> Non
     first = result.indicators[0]
     assert first.valid_from == datetime(2025, 1, 1, tzinfo=UTC)
     assert first.valid_until == datetime(2025, 3, 1, tzinfo=UTC)
-    assert [a.name for a in first.actors] == ["APT X"]
+    assert [(a.name, a.aliases) for a in first.actors] == [("APT X", ("Xenon Bear",))]
     assert first.tlp == "TLP:GREEN"
     assert first.source == "misp-event--5f0c0000-0000-4000-8000-000000000001"
     assert [p.item.split()[-1] for p in result.skipped] == ["a4"]

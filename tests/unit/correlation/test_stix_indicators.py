@@ -99,7 +99,7 @@ def test_garbage_is_a_malformed_pattern(pattern: str) -> None:
 
 
 def test_indicators_carry_validity_tlp_and_actors_through_campaign_attribution() -> None:
-    actor = _sdo("intrusion-set", 1, name="APT Example")
+    actor = _sdo("intrusion-set", 1, name="APT Example", aliases=["APT Example", "Example Bear"])
     campaign = _sdo("campaign", 2, name="Operation Example")
     direct = _indicator(
         3,
@@ -124,7 +124,9 @@ def test_indicators_carry_validity_tlp_and_actors_through_campaign_attribution()
     assert first.valid_from == datetime(2025, 1, 1, tzinfo=UTC)
     assert first.valid_until == datetime(2025, 6, 1, tzinfo=UTC)
     assert first.tlp == "TLP:AMBER"
-    assert [a.name for a in first.actors] == ["APT Example"]
+    assert [(a.name, a.aliases) for a in first.actors] == [
+        ("APT Example", ("APT Example", "Example Bear"))
+    ]
     second = by_id[via_campaign["id"]]
     assert [(a.type, a.name) for a in second.actors] == [
         ("campaign", "Operation Example"),

@@ -54,6 +54,8 @@ class MispGalaxyCluster:
     type: str
     value: str
     tag_name: str | None = None
+    #: ``meta.synonyms``: the actor's other names
+    synonyms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,7 @@ def _clusters(obj: Mapping[str, Any]) -> tuple[MispGalaxyCluster, ...]:
                         type=_text(c.get("type")) or gtype,
                         value=_text(c.get("value")) or "",
                         tag_name=_text(c.get("tag_name")),
+                        synonyms=_synonyms(c.get("meta")),
                     )
                 )
     return tuple(out)
@@ -289,9 +292,17 @@ def _observables(attr: MispAttribute) -> list[tuple[ObservableKind, str]] | None
     return out
 
 
+def _synonyms(meta: Any) -> tuple[str, ...]:
+    """A cluster's ``meta.synonyms`` (a list of names; anything else: none)."""
+    names = meta.get("synonyms") if isinstance(meta, Mapping) else None
+    if not isinstance(names, list):
+        return ()
+    return tuple(n.strip() for n in names if isinstance(n, str) and n.strip())
+
+
 def _actors(clusters: Iterable[MispGalaxyCluster]) -> tuple[ActorRef, ...]:
     refs = [
-        ActorRef(c.uuid, "threat-actor", c.value)
+        ActorRef(c.uuid, "threat-actor", c.value, c.synonyms)
         for c in clusters
         if c.type == "threat-actor" and c.uuid
     ]

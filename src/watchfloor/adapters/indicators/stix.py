@@ -165,7 +165,7 @@ def _actor_links(bundle: StixBundle) -> dict[str, tuple[ActorRef, ...]]:
         o = bundle.by_id.get(object_id)
         if o is None or o.type not in _ACTOR_TYPES:
             return None
-        return ActorRef(o.id, o.type, o.name or o.id)
+        return ActorRef(o.id, o.type, o.name or o.id, tuple(a for a in o.aliases if a))
 
     attributed: dict[str, list[ActorRef]] = {}
     indicates: dict[str, list[str]] = {}

@@ -119,7 +119,10 @@ def matches_to_evidence(
                     "sightings": s.count,
                     "first_seen": s.first.isoformat(),
                     "last_seen": s.last.isoformat(),
-                    "actors": [{"id": a.id, "type": a.type, "name": a.name} for a in ind.actors],
+                    "actors": [
+                        {"id": a.id, "type": a.type, "name": a.name, "aliases": list(a.aliases)}
+                        for a in ind.actors
+                    ],
                 },
             )
         )

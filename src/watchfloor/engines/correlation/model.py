@@ -13,11 +13,13 @@ __all__ = ["ActorRef", "Indicator", "Match", "RejectedRow"]
 @dataclass(frozen=True, slots=True)
 class ActorRef:
     """An actor an indicator points to: a STIX intrusion-set, threat-actor or
-    campaign id (or a MISP galaxy cluster uuid), with its type and name."""
+    campaign id (or a MISP galaxy cluster uuid), with its type, name and other
+    names (STIX ``aliases``, MISP ``synonyms``)."""
 
     id: str
     type: str
     name: str
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
