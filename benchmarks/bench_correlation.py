@@ -64,8 +64,12 @@ _KIND_SQL = """CASE WHEN i % 20 < 8 THEN 'ipv4' WHEN i % 20 = 8 THEN 'ipv6'
 
 def generate(directory: Path, rows: int, indicators: int, seed: int) -> tuple[Path, Path]:
     """Write ``indicators.parquet`` and ``observables.parquet`` (skipped if present)."""
-    ind_path = directory / f"indicators-{indicators}-{seed}.parquet"
-    obs_path = directory / f"observables-{rows}-{indicators}-{seed}.parquet"
+    # "v2": the octets of an address come from one hash (DuckDB's hash of
+    # (i, seed, k) differs little between k, so octets from separate k's gave
+    # few distinct addresses: 66,204 of 400,000 IPv4 indicators, and 15 % of
+    # IPv4 observations matched); files from before carry no version
+    ind_path = directory / f"indicators-{indicators}-{seed}-v2.parquet"
+    obs_path = directory / f"observables-{rows}-{indicators}-{seed}-v2.parquet"
     con = duckdb.connect()
     s = int(seed)
     if not ind_path.exists():
@@ -73,12 +77,13 @@ def generate(directory: Path, rows: int, indicators: int, seed: int) -> tuple[Pa
         COPY (
           SELECT 'indicator--' || i AS id, {_KIND_SQL} AS kind,
             CASE
-              WHEN i % 20 < 8 THEN concat_ws('.', hash(i, {s}, 1) % 223 + 1, hash(i, {s}, 2) % 256,
-                   hash(i, {s}, 3) % 256, CASE WHEN i % 100 = 0 THEN '0/24'
-                   ELSE (hash(i, {s}, 4) % 256)::VARCHAR END)
+              WHEN i % 20 < 8 THEN concat_ws('.', hash(i, {s}, 1) % 223 + 1,
+                   (hash(i, {s}, 1) >> 8) % 256, (hash(i, {s}, 1) >> 16) % 256,
+                   CASE WHEN i % 100 = 0 THEN '0/24'
+                   ELSE ((hash(i, {s}, 1) >> 24) % 256)::VARCHAR END)
               WHEN i % 200 = 8 THEN printf('2001:db8:%x::/48', hash(i, {s}, 1) % 65536)
               WHEN i % 20 = 8 THEN printf('2001:db8:%x:%x::%x', hash(i, {s}, 1) % 65536,
-                   hash(i, {s}, 2) % 65536, hash(i, {s}, 3) % 65536)
+                   (hash(i, {s}, 1) >> 16) % 65536, (hash(i, {s}, 1) >> 32) % 65536)
               WHEN i % 20 < 14 THEN printf('d%x.example%d.com', hash(i, {s}, 1) % 1000000000,
                    hash(i, {s}, 2) % 1000)
               WHEN i % 20 < 16 THEN printf('http://h%x.example.net/p/%x',
@@ -112,9 +117,10 @@ def generate(directory: Path, rows: int, indicators: int, seed: int) -> tuple[Pa
                 WHEN ind.kind IN ('md5', 'sha1', 'sha256') AND j % 100 = 0 THEN upper(ind.value)
                 ELSE ind.value END
               WHEN j % 20 < 8 THEN concat_ws('.', hash(j, {s}, 11) % 223 + 1,
-                   hash(j, {s}, 12) % 256, hash(j, {s}, 13) % 256, hash(j, {s}, 14) % 256)
+                   (hash(j, {s}, 11) >> 8) % 256, (hash(j, {s}, 11) >> 16) % 256,
+                   (hash(j, {s}, 11) >> 24) % 256)
               WHEN j % 20 = 8 THEN printf('2001:db8:%x:%x::%x', hash(j, {s}, 11) % 65536,
-                   hash(j, {s}, 12) % 65536, hash(j, {s}, 13) % 65536)
+                   (hash(j, {s}, 11) >> 16) % 65536, (hash(j, {s}, 11) >> 32) % 65536)
               WHEN j % 20 < 14 THEN printf('www.o%x.example%d.org',
                    hash(j, {s}, 11) % 1000000000, hash(j, {s}, 12) % 1000)
               WHEN j % 20 < 16 THEN printf('https://o%x.example.org/q?x=%x',
