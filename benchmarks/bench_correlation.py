@@ -25,9 +25,9 @@ Parquet in a temporary directory (or ``--dir``, reused when present). Run::
 
 Mix of observables: 40 % IPv4, 5 % IPv6, 25 % domains, 10 % URLs, 20 % hashes;
 about 2 % of rows are drawn from the indicators (exact addresses, addresses
-inside CIDR ranges, subdomains, upper-case hashes), and 2.4 % of rows match
-(some drawn rows fall outside their indicator's validity window; a few random
-rows meet an indicator). Indicators: the same mix;
+inside CIDR ranges, subdomains, upper-case hashes), and 2.4 % of rows match:
+those, and random IPv6 addresses inside one of the /48 ranges (5,000 ranges
+of 65,536 possible: 8 % of IPv6 rows). Indicators: the same mix;
 1 % of the IPv4 indicators are /24 ranges and 10 % of IPv6 are /48 ranges;
 a quarter have a validity window that ends.
 """
