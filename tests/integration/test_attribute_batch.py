@@ -147,3 +147,61 @@ def test_stored_knowledge_base_scores_like_the_file(tmp_path: Path) -> None:
     assert from_store.exit_code == 0 and from_file.exit_code == 0, from_store.output
     assert (tmp_path / "store.jsonl").read_text() == (tmp_path / "file.jsonl").read_text()
     assert listed.output.count("enterprise-attack@8.2") == 1
+
+
+def _case_db(tmp_path: Path) -> str:
+    """A case naming Sandworm by its ATT&CK id and Lazarus by name."""
+    from datetime import UTC, datetime
+
+    from watchfloor.bootstrap import bootstrap
+    from watchfloor.domain.case import Incident
+    from watchfloor.domain.hypotheses import Actor, Hypothesis, HypothesisKind
+    from watchfloor.domain.markings import Marking
+    from watchfloor.service import cases
+
+    url = f"sqlite:///{tmp_path / 'cell.sqlite'}"
+    app = bootstrap(url)
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    with app.uow() as uow:
+        cases.open_case(uow, "C-1", "Substation", Incident("Trip", "", t0, t0), Marking(), "t", t0)
+        cases.add_hypotheses(
+            uow,
+            "C-1",
+            [
+                Hypothesis("H-S", HypothesisKind.ACTOR, "Sandworm did it", "SANDWORM"),
+                Hypothesis("H-L", HypothesisKind.ACTOR, "Lazarus did it", "LAZ"),
+            ],
+            "t",
+            t0,
+            actors=[
+                Actor("SANDWORM", "Unit 74455", aliases=("G0034",)),
+                Actor("LAZ", "Lazarus Group"),
+            ],
+        )
+    app.engine.dispose()
+    return url
+
+
+def test_observe_adds_the_scored_observation_to_a_case(tmp_path: Path) -> None:
+    url = _case_db(tmp_path)
+    ics = str(DATA / "ics-attack-18.1.json")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", url, "kb", "load", ics]).exit_code == 0
+    args = ["--db", url, "attribute", "observe", "C-1", "--source", "utility CERT"]
+    stored = runner.invoke(
+        main, [*args, "--techniques", "T0803, T0804 T0805", "--software", "S0604", "--grade", "B3"]
+    )
+    assert stored.exit_code == 0, stored.output
+    assert "added attack-observation--" in stored.output
+    assert "(B3, " in stored.output
+    assert "Case actors linked: LAZ = G0032; SANDWORM = G0034." in stored.output
+    assert "lead hypothesis now: Sandworm did it" in stored.output
+
+    from_file = runner.invoke(main, [*args, "--kb", ics, "--techniques", "T0807"])
+    assert from_file.exit_code == 0, from_file.output
+    again = runner.invoke(main, [*args, "--kb", ics, "--techniques", "T0807"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    nothing = runner.invoke(main, [*args])
+    assert nothing.exit_code == 1 and "at least one technique" in nothing.output
+    missing = runner.invoke(main, [*args[:4], "C-NONE", *args[5:], "--techniques", "T0807"])
+    assert missing.exit_code == 1 and "C-NONE" in missing.output

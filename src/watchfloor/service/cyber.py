@@ -10,6 +10,7 @@ could not link is reported rather than dropped silently.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,6 +34,7 @@ __all__ = [
     "add_attack_observations",
     "add_indicator_matches",
     "attack_item_id",
+    "split_ids",
 ]
 
 #: At most this many technique plus software ids in one observation.
@@ -47,6 +49,11 @@ class AttackEvidenceAdded:
     assessment: CaseAssessment
     #: Case actors that name no intrusion set of the knowledge base.
     unlinked_actors: list[str] = field(default_factory=list)
+
+
+def split_ids(text: str) -> list[str]:
+    """ATT&CK ids as people type them: separated by commas, semicolons, spaces or lines."""
+    return [i for i in re.split(r"[\s,;]+", text) if i]
 
 
 def attack_item_id(

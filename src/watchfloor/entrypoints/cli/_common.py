@@ -41,6 +41,16 @@ DEFAULT_MARKING = "NU//REL TO NATO//TLP:AMBER"
 
 def case_options(fn: F) -> F:
     """`--case`, `--grade`, `--marking`, `--by`: add the results to a case as evidence."""
+    return click.option(
+        "--case",
+        "case_id",
+        default=None,
+        help="Also add the results to this case as evidence (printed on stdout).",
+    )(case_target_options(fn))
+
+
+def case_target_options(fn: F) -> F:
+    """`--grade`, `--marking`, `--by`: how evidence added to a case is graded, marked, signed."""
     fn = click.option(
         "--by", default=None, help="Who is recorded in the audit trail (default: cli:USER)."
     )(fn)
@@ -58,12 +68,7 @@ def case_options(fn: F) -> F:
         show_default=True,
         help="Admiralty grading of the evidence items.",
     )(fn)
-    return click.option(
-        "--case",
-        "case_id",
-        default=None,
-        help="Also add the results to this case as evidence (printed on stdout).",
-    )(fn)
+    return fn
 
 
 class CaseTarget:

@@ -25,6 +25,11 @@ from watchfloor.engines.attribution import (
     NaiveBayesScorer,
     TfidfCosineScorer,
 )
+from watchfloor.entrypoints.cli._common import (
+    CaseTarget,
+    case_target_options,
+    clean_errors,
+)
 
 SCORERS: dict[str, type[AttributionScorer]] = {
     "attack-profile": AttackProfileScorer,
@@ -200,3 +205,62 @@ def batch(
         + (f"; {errors} invalid line(s)" if errors else ""),
         err=True,
     )
+
+
+@attribute.command("observe")
+@click.argument("case_id")
+@click.option(
+    "--kb",
+    "kb_ref",
+    default=None,
+    help="A STIX bundle file, or a stored NAME or NAME@VERSION (default: the one loaded last).",
+)
+@click.option("--techniques", default="", help="Technique ids, separated by commas or spaces.")
+@click.option("--software", default="", help="Software ids, separated by commas or spaces.")
+@click.option("--source", required=True, help="Where the observation comes from.")
+@case_target_options
+@click.pass_context
+@clean_errors
+def observe(
+    ctx: click.Context,
+    case_id: str,
+    kb_ref: str | None,
+    techniques: str,
+    software: str,
+    source: str,
+    grade_text: str,
+    marking_text: str,
+    by: str | None,
+) -> None:
+    """Score observed techniques and software against a knowledge base and add
+    the result to case CASE_ID as one evidence item, its likelihoods stated for
+    the case's actors (linked by ATT&CK id, name or alias)."""
+    from watchfloor.service.cyber import add_attack_observations, split_ids
+
+    target = CaseTarget(ctx, case_id, grade_text, marking_text, by)
+    if kb_ref is not None and Path(kb_ref).is_file():
+        try:
+            scorer = AttackProfileScorer(load_knowledge(Path(kb_ref)))
+        except StixBundleError as exc:
+            raise click.ClickException(str(exc)) from exc
+    else:
+        scorer = target.app.attack_scorer(kb_ref)
+    with target.app.uow() as uow:
+        added = add_attack_observations(
+            uow,
+            case_id,
+            scorer,
+            split_ids(techniques),
+            split_ids(software),
+            source=source,
+            grade=target.grade,
+            marking=target.marking,
+            by=target.by,
+            now=target.app.clock(),
+        )
+    item = added.item
+    click.echo(f"added {item.id}: {item.title} ({target.grade.code}, {item.marking.banner()})")
+    click.echo(item.description)
+    fusion = added.assessment.fusion
+    lead = max(fusion.hypotheses, key=lambda h: fusion.probability(h.id))
+    click.echo(f"lead hypothesis now: {lead.label} ({fusion.probability(lead.id):.2f})")

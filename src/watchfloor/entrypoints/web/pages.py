@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import re
 from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
@@ -47,7 +46,7 @@ from watchfloor.entrypoints.web.schemas import (
 from watchfloor.entrypoints.web.views import audit_entries, board, review_queue, search
 from watchfloor.service import cases
 from watchfloor.service import users as user_service
-from watchfloor.service.cyber import add_attack_observations
+from watchfloor.service.cyber import add_attack_observations, split_ids
 
 router = APIRouter(include_in_schema=False)
 
@@ -472,8 +471,8 @@ def add_attack_observation(
         AttackObservationIn,
         {
             "expected_version": expected_version,
-            "techniques": _ids(techniques),
-            "software": _ids(software),
+            "techniques": split_ids(techniques),
+            "software": split_ids(software),
             "knowledge_base": knowledge_base.strip() or None,
             "source": source,
             "grade": grade,
@@ -505,11 +504,6 @@ def add_attack_observation(
             expected_version=body.expected_version,
         )
     return RedirectResponse(f"/cases/{quote(case_id)}?done=attack#evidence", status_code=303)
-
-
-def _ids(text: str) -> list[str]:
-    """ATT&CK ids as typed: separated by commas, semicolons, spaces or lines."""
-    return [i for i in re.split(r"[\s,;]+", text) if i]
 
 
 @router.post("/cases/{case_id}/reviews")
