@@ -323,6 +323,10 @@ def case_page(
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     case, a, view = _package(app, case_id, user)
+    knowledge_bases = []
+    if case.status.value == "open" and user.may(Permission.ADD_EVIDENCE):  # for its form
+        records = KnowledgeBaseRepository(app.engine).all()
+        knowledge_bases = [f"{r.name}@{r.version}" for r in reversed(records)]
     return render(
         request,
         "case.html",
@@ -337,9 +341,7 @@ def case_page(
         costs=list(CostToFake),
         classifications=[c for c in Classification if c <= user.clearance.level],
         tlps=[t for t in TLP if t <= user.clearance.max_tlp],
-        knowledge_bases=[
-            f"{r.name}@{r.version}" for r in reversed(KnowledgeBaseRepository(app.engine).all())
-        ],
+        knowledge_bases=knowledge_bases,
     )
 
 
