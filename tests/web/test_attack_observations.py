@@ -173,3 +173,52 @@ def test_the_case_page_form_scores_and_adds_the_observation(cell: Cell) -> None:
     assert r.status_code == 200, r.text
     assert "ATT&amp;CK observation scored and added as evidence" in r.text
     assert "VOODOO = G0034" in r.text
+
+
+def test_an_alias_given_to_an_existing_actor_links_later_observations_to_it(cell: Cell) -> None:
+    _load_ics(cell)
+    api = cell.api(Role.WATCH_ANALYST)
+    path = f"/api/cases/{VISIBLE_CASE}/actors/A/aliases"
+    r = api.post(
+        path,
+        json={"expected_version": version_of(api, VISIBLE_CASE), "aliases": ["G0034", "a"]},
+    )
+    assert r.status_code == 200, r.text
+    actor = next(x for x in r.json()["actors"] if x["id"] == "A")
+    assert actor["aliases"] == ["G0034"]  # "a" is the actor's own id
+    version = int(r.json()["version"])
+
+    observed = api.post(PATH, json=_body(version))
+    assert observed.status_code == 200, observed.text
+    item = next(e for e in observed.json()["evidence"] if e["kind"] == "attack-profile")
+    assert "A = G0034" in item["description"]
+
+    unknown = api.post(
+        f"/api/cases/{VISIBLE_CASE}/actors/NOBODY/aliases",
+        json={"expected_version": version_of(api, VISIBLE_CASE), "aliases": ["x"]},
+    )
+    assert unknown.status_code == 400 and "no actor 'NOBODY'" in unknown.json()["detail"]
+    stale = api.post(path, json={"expected_version": version, "aliases": ["Voodoo Bear"]})
+    assert stale.status_code == 409
+    partner = cell.api(Role.PARTNER).post(
+        path, json={"expected_version": version_of(api, VISIBLE_CASE), "aliases": ["x"]}
+    )
+    assert partner.status_code == 403
+
+
+def test_the_case_page_adds_aliases_to_an_actor(cell: Cell) -> None:
+    browser = cell.browser(Role.WATCH_ANALYST)
+    page = browser.get(f"/cases/{VISIBLE_CASE}")
+    r = browser.post(
+        f"/cases/{VISIBLE_CASE}/aliases",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "expected_version": str(version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)),
+            "actor_id": "B",
+            "aliases": "G0032, Lazarus Group",
+        },
+        follow_redirects=True,
+    )
+    assert r.status_code == 200, r.text
+    assert "Aliases added to the actor." in r.text
+    assert "B — Actor B (also G0032, Lazarus Group)" in r.text

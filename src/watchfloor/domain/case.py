@@ -8,7 +8,7 @@ every change in the order it happened.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -116,6 +116,29 @@ class Case:
             raise DomainError(f"case {self.id}: actor {actor.id} is already known")
         self.actors[actor.id] = actor
         self._record(by, at, "actor.added", {"actor": actor.id, "sponsor": actor.sponsor})
+
+    def add_aliases(
+        self, actor_id: str, aliases: Iterable[str], by: str, at: datetime
+    ) -> list[str]:
+        """Give a known actor more names (ATT&CK ids, vendors' designations), through
+        which knowledge-driven evidence links to it. Returns the names that were
+        new (compared ignoring case and surrounding spaces); nothing is recorded
+        when none is."""
+        self._require_open()
+        actor = self.actors.get(actor_id)
+        if actor is None:
+            raise DomainError(f"case {self.id}: no actor {actor_id!r}")
+        have = {a.casefold() for a in (actor.id, actor.name, *actor.aliases)}
+        new: list[str] = []
+        for alias in aliases:
+            name = alias.strip()
+            if name and name.casefold() not in have:
+                have.add(name.casefold())
+                new.append(name)
+        if new:
+            self.actors[actor_id] = replace(actor, aliases=(*actor.aliases, *new))
+            self._record(by, at, "actor.aliases_added", {"actor": actor_id, "aliases": new})
+        return new
 
     def add_hypothesis(self, hypothesis: Hypothesis, by: str, at: datetime) -> None:
         self._require_open()

@@ -121,6 +121,24 @@ def add_hypotheses(
     return a
 
 
+def add_actor_aliases(
+    uow: UnitOfWork,
+    case_id: str,
+    actor_id: str,
+    aliases: Iterable[str],
+    by: str,
+    now: datetime,
+    expected_version: int | None = None,
+) -> list[str]:
+    """Give a case actor more names (see `Case.add_aliases`); returns those that were new."""
+    case = uow.cases.get(case_id)
+    _check_version(case, expected_version)
+    added = case.add_aliases(actor_id, aliases, by, now)
+    if added:
+        uow.commit()
+    return added
+
+
 def add_evidence(
     uow: UnitOfWork,
     case_id: str,

@@ -246,3 +246,19 @@ def test_draining_events_hands_them_over_once() -> None:
 
     assert [e.action for e in drained] == ["case.opened", "actor.added"]
     assert case.drain_events() == []
+
+
+def test_aliases_are_added_to_a_known_actor_once_and_recorded() -> None:
+    case = open_case()
+    case.add_actor(Actor("ash", "Ash", aliases=("G0001",)), "analyst", T0)
+
+    added = case.add_aliases("ash", [" APT 1 ", "g0001", "ASH", "apt 1", "Comment Crew"], "a", T0)
+
+    assert added == ["APT 1", "Comment Crew"]
+    assert case.actors["ash"].aliases == ("G0001", "APT 1", "Comment Crew")
+    assert actions(case)[-1] == "actor.aliases_added"
+    before = len(case.events)
+    assert case.add_aliases("ash", ["apt 1"], "a", T0) == []
+    assert len(case.events) == before
+    with pytest.raises(DomainError, match="no actor 'birch'"):
+        case.add_aliases("birch", ["B"], "a", T0)

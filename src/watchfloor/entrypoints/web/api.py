@@ -24,6 +24,7 @@ from watchfloor.entrypoints.web.schemas import (
     IDENT_PATTERN,
     AddEvidenceIn,
     AddHypothesesIn,
+    AliasesIn,
     AttackObservationIn,
     DecisionIn,
     OpenCaseIn,
@@ -189,6 +190,30 @@ def add_attack_observation(
             now=now,
             expected_version=body.expected_version,
             dependence_group=body.dependence_group,
+        )
+        case, a = cases.view_case(uow, case_id, user.clearance, now)
+        return case_json(case, a)
+
+
+@router.post(
+    "/cases/{case_id}/actors/{actor_id}/aliases",
+    summary="Give a case actor more names (ATT&CK ids, vendors' designations)",
+)
+def add_actor_aliases(
+    case_id: CaseId,
+    actor_id: Annotated[str, Path(pattern=IDENT_PATTERN, max_length=64)],
+    body: AliasesIn,
+    user: Annotated[Principal, Depends(require(Permission.ADD_HYPOTHESES))],
+    app: AppDep,
+) -> dict[str, Any]:
+    """Knowledge-driven evidence (ATT&CK observations, indicator matches)
+    links to an actor through its id, name and aliases; names it already has
+    are ignored."""
+    now = app.clock()
+    with app.uow() as uow:
+        cases.view_case(uow, case_id, user.clearance, now)
+        cases.add_actor_aliases(
+            uow, case_id, actor_id, body.aliases, user.username, now, body.expected_version
         )
         case, a = cases.view_case(uow, case_id, user.clearance, now)
         return case_json(case, a)

@@ -37,6 +37,7 @@ from watchfloor.entrypoints.web.auth import Principal, require, watchfloor_app
 from watchfloor.entrypoints.web.schemas import (
     IDENT_PATTERN,
     AddHypothesesIn,
+    AliasesIn,
     AttackObservationIn,
     DecisionIn,
     EvidenceIn,
@@ -64,6 +65,7 @@ DONE = {
     "decision": "Decision recorded.",
     "orbital": "Close approaches added as evidence (any already in the case were skipped).",
     "attack": "ATT&CK observation scored and added as evidence; the assessment is recomputed.",
+    "aliases": "Aliases added to the actor.",
 }
 
 
@@ -452,6 +454,29 @@ def add_hypothesis(
             actors=[x.to_domain() for x in body.actors],
         )
     return RedirectResponse(f"/cases/{quote(case_id)}?done=hypothesis#hypotheses", 303)
+
+
+@router.post("/cases/{case_id}/aliases")
+def add_actor_aliases(
+    case_id: CaseId,
+    user: Annotated[Principal, Depends(require(Permission.ADD_HYPOTHESES))],
+    app: AppDep,
+    expected_version: Version,
+    actor_id: Annotated[str, Form(max_length=64)],
+    aliases: Short,
+) -> Response:
+    body: AliasesIn = validated(
+        AliasesIn,
+        {"expected_version": expected_version, "aliases": _audiences(aliases)},
+        "aliases",
+    )
+    now = app.clock()
+    with app.uow() as uow:
+        cases.view_case(uow, case_id, user.clearance, now)
+        cases.add_actor_aliases(
+            uow, case_id, actor_id, body.aliases, user.username, now, body.expected_version
+        )
+    return RedirectResponse(f"/cases/{quote(case_id)}?done=aliases#add-aliases", 303)
 
 
 @router.post("/cases/{case_id}/attack-observations")

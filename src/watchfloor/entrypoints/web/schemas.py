@@ -203,6 +203,13 @@ class ActorIn(_Strict):
         return Actor(self.id, self.name, self.sponsor, self.cluster, tuple(self.aliases))
 
 
+class AliasesIn(_Strict):
+    expected_version: Annotated[int, Field(ge=0, le=2**31)]
+    aliases: Annotated[
+        list[Title], Field(min_length=1, max_length=50, examples=[["G0034", "Voodoo Bear"]])
+    ]
+
+
 class HypothesisIn(_Strict):
     id: Ident
     kind: Annotated[str, Field(pattern=r"^(actor|false_flag)$")] = "actor"
