@@ -236,3 +236,21 @@ def test_type_names_of_every_length_are_told_apart() -> None:
     assert got == [type_code(n) for n in names]
     assert got[: len(TYPE_NAMES)] == [type_code(n) for n in TYPE_NAMES]
     assert all(code != T_UNKNOWN for code in got[: len(TYPE_NAMES)])
+
+
+def test_eight_ascii_bytes_are_lower_cased_at_once_as_one_at_a_time() -> None:
+    """The word-at-a-time lower-casing of short type names, for every ASCII
+    byte in every position (next to every other byte, in turn)."""
+    for c in range(128):
+        raw = bytes((c + 37 * j) % 128 if j else c for j in range(8))
+        for shift in range(8):
+            word = raw[shift:] + raw[:shift]
+            got = int(_compiled._lower64(np.uint64(int.from_bytes(word, "little"))))
+            want = int.from_bytes(bytes(_compiled._LOWER[b] for b in word), "little")
+            assert got == want, (word, hex(got), hex(want))
+
+
+def test_mixed_case_type_names_get_their_code() -> None:
+    names = [n[::2].upper() + n[1::2] for n in TYPE_NAMES]  # not the name, but mixed case
+    names += ["".join(ch.upper() if i % 2 else ch for i, ch in enumerate(n)) for n in TYPE_NAMES]
+    assert _type_codes(pa.array(names, pa.string())).tolist() == [type_code(n) for n in names]
