@@ -170,6 +170,16 @@ def add_attack_observation(
     the case's actors, each linked to the intrusion sets it names by ATT&CK
     id, name or alias. Ids the knowledge base does not know are listed in the
     item's description and otherwise ignored."""
+    record_attack_observation(app, user, case_id, body)
+    with app.uow(read_only=True) as uow:
+        case, a = cases.view_case(uow, case_id, user.clearance, app.clock())
+        return case_json(case, a)
+
+
+def record_attack_observation(
+    app: App, user: Principal, case_id: str, body: AttackObservationIn
+) -> None:
+    """Score an observation and add it to the case as `user` (the API and the case page)."""
     marking = body.marking.to_domain()
     check_own_marking(user, marking, "ATT&CK observation")
     grade = AdmiraltyGrade.parse(body.grade)
@@ -191,8 +201,6 @@ def add_attack_observation(
             expected_version=body.expected_version,
             dependence_group=body.dependence_group,
         )
-        case, a = cases.view_case(uow, case_id, user.clearance, now)
-        return case_json(case, a)
 
 
 @router.post(

@@ -28,11 +28,10 @@ from watchfloor.domain.assessment import CaseAssessment
 from watchfloor.domain.case import Case
 from watchfloor.domain.errors import DomainError
 from watchfloor.domain.evidence import CostToFake, DiamondFacet, EvidenceClass
-from watchfloor.domain.grading import AdmiraltyGrade
 from watchfloor.domain.markings import TLP, Classification, Marking
 from watchfloor.domain.users import Permission
 from watchfloor.entrypoints.web import auth
-from watchfloor.entrypoints.web.api import check_own_marking
+from watchfloor.entrypoints.web.api import check_own_marking, record_attack_observation
 from watchfloor.entrypoints.web.auth import Principal, require, watchfloor_app
 from watchfloor.entrypoints.web.schemas import (
     IDENT_PATTERN,
@@ -47,7 +46,7 @@ from watchfloor.entrypoints.web.schemas import (
 from watchfloor.entrypoints.web.views import audit_entries, board, review_queue, search
 from watchfloor.service import cases
 from watchfloor.service import users as user_service
-from watchfloor.service.cyber import add_attack_observations, split_ids
+from watchfloor.service.cyber import split_ids
 
 router = APIRouter(include_in_schema=False)
 
@@ -511,25 +510,7 @@ def add_attack_observation(
         },
         "ATT&CK observation",
     )
-    marking = body.marking.to_domain()
-    check_own_marking(user, marking, "ATT&CK observation")
-    scorer = app.attack_scorer(body.knowledge_base)  # before the write transaction opens
-    now = app.clock()
-    with app.uow() as uow:
-        cases.view_case(uow, case_id, user.clearance, now)
-        add_attack_observations(
-            uow,
-            case_id,
-            scorer,
-            body.techniques,
-            body.software,
-            source=body.source,
-            grade=AdmiraltyGrade.parse(body.grade),
-            marking=marking,
-            by=user.username,
-            now=now,
-            expected_version=body.expected_version,
-        )
+    record_attack_observation(app, user, case_id, body)
     return RedirectResponse(f"/cases/{quote(case_id)}?done=attack#evidence", status_code=303)
 
 
