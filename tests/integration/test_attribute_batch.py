@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.integration.helpers import case_db
+from watchfloor.domain.hypotheses import Actor
 from watchfloor.entrypoints.cli import main
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "attack"
@@ -151,35 +154,16 @@ def test_stored_knowledge_base_scores_like_the_file(tmp_path: Path) -> None:
 
 def _case_db(tmp_path: Path) -> str:
     """A case naming Sandworm by its ATT&CK id and Lazarus by name."""
-    from datetime import UTC, datetime
-
-    from watchfloor.bootstrap import bootstrap
-    from watchfloor.domain.case import Incident
-    from watchfloor.domain.hypotheses import Actor, Hypothesis, HypothesisKind
-    from watchfloor.domain.markings import Marking
-    from watchfloor.service import cases
-
-    url = f"sqlite:///{tmp_path / 'cell.sqlite'}"
-    app = bootstrap(url)
-    t0 = datetime(2026, 3, 1, tzinfo=UTC)
-    with app.uow() as uow:
-        cases.open_case(uow, "C-1", "Substation", Incident("Trip", "", t0, t0), Marking(), "t", t0)
-        cases.add_hypotheses(
-            uow,
-            "C-1",
-            [
-                Hypothesis("H-S", HypothesisKind.ACTOR, "Sandworm did it", "SANDWORM"),
-                Hypothesis("H-L", HypothesisKind.ACTOR, "Lazarus did it", "LAZ"),
-            ],
-            "t",
-            t0,
-            actors=[
-                Actor("SANDWORM", "Unit 74455", aliases=("G0034",)),
-                Actor("LAZ", "Lazarus Group"),
-            ],
-        )
-    app.engine.dispose()
-    return url
+    return case_db(
+        tmp_path,
+        "C-1",
+        "Substation",
+        datetime(2026, 3, 1, tzinfo=UTC),
+        [
+            ("H-S", "Sandworm did it", Actor("SANDWORM", "Unit 74455", aliases=("G0034",))),
+            ("H-L", "Lazarus did it", Actor("LAZ", "Lazarus Group")),
+        ],
+    )
 
 
 def test_observe_adds_the_scored_observation_to_a_case(tmp_path: Path) -> None:

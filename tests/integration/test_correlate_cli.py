@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 from distributed import LocalCluster
 
+from tests.integration.helpers import case_db
 from tests.unit.correlation.helpers import write_log
+from watchfloor.domain.hypotheses import Actor
 from watchfloor.entrypoints.cli import main
 
 TS = "2025-01-01T00:00:00.000Z"
@@ -172,34 +175,16 @@ def test_dask_engine_gives_the_same_file(tmp_path: Path) -> None:
 
 def _case_db(tmp_path: Path) -> str:
     """A case naming the bundle's actor by an alias, and a rival."""
-    from datetime import UTC, datetime
-
-    from tests.conftest import FixedClock
-    from watchfloor.bootstrap import bootstrap
-    from watchfloor.domain.case import Incident
-    from watchfloor.domain.hypotheses import Actor, Hypothesis, HypothesisKind
-    from watchfloor.domain.markings import Marking
-    from watchfloor.service import cases
-
-    url = f"sqlite:///{tmp_path / 'cell.sqlite'}"
-    clock = FixedClock()
-    app = bootstrap(url, clock=clock)
-    t0 = datetime(2025, 2, 1, tzinfo=UTC)
-    with app.uow() as uow:
-        cases.open_case(uow, "C-1", "Proxy beacons", Incident("B", "", t0, t0), Marking(), "t", t0)
-        cases.add_hypotheses(
-            uow,
-            "C-1",
-            [
-                Hypothesis("H-X", HypothesisKind.ACTOR, "X did it", "X"),
-                Hypothesis("H-Y", HypothesisKind.ACTOR, "Y did it", "Y"),
-            ],
-            "t",
-            t0,
-            actors=[Actor("X", "Unit X", aliases=("APT-Example",)), Actor("Y", "Unit Y")],
-        )
-    app.engine.dispose()
-    return url
+    return case_db(
+        tmp_path,
+        "C-1",
+        "Proxy beacons",
+        datetime(2025, 2, 1, tzinfo=UTC),
+        [
+            ("H-X", "X did it", Actor("X", "Unit X", aliases=("APT-Example",))),
+            ("H-Y", "Y did it", Actor("Y", "Unit Y")),
+        ],
+    )
 
 
 def test_with_a_case_the_actor_linked_matches_become_evidence_once(tmp_path: Path) -> None:

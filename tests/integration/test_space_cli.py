@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.integration.helpers import case_db
+from watchfloor.domain.hypotheses import Actor
 from watchfloor.entrypoints.cli import main
 
 SPACE = Path(__file__).parents[2] / ".." / "shared" / "data" / "space"
@@ -104,36 +106,16 @@ def test_manoeuvres_command_reports_both_kinds_of_finding(tmp_path: Path) -> Non
 
 def _case_db(tmp_path: Path) -> str:
     """A SQLite database with one case whose actors are sponsored by Russia and China."""
-    from datetime import UTC
-
-    from tests.conftest import FixedClock
-    from watchfloor.bootstrap import bootstrap
-    from watchfloor.domain.case import Incident
-    from watchfloor.domain.hypotheses import Actor, Hypothesis, HypothesisKind
-    from watchfloor.domain.markings import Marking
-    from watchfloor.service import cases
-
-    url = f"sqlite:///{tmp_path / 'cell.sqlite'}"
-    clock = FixedClock()
-    app = bootstrap(url, clock=clock)
-    t0 = datetime(2024, 11, 1, tzinfo=UTC)
-    with app.uow() as uow:
-        cases.open_case(
-            uow, "C-SAT", "Landsat 1 lost", Incident("Lost", "", t0, t0), Marking(), "t", clock()
-        )
-        cases.add_hypotheses(
-            uow,
-            "C-SAT",
-            [
-                Hypothesis("H-RU", HypothesisKind.ACTOR, "R did it", "R"),
-                Hypothesis("H-CN", HypothesisKind.ACTOR, "C did it", "C"),
-            ],
-            "t",
-            clock(),
-            actors=[Actor("R", "Unit R", sponsor="RUS"), Actor("C", "Unit C", sponsor="China")],
-        )
-    app.engine.dispose()
-    return url
+    return case_db(
+        tmp_path,
+        "C-SAT",
+        "Landsat 1 lost",
+        datetime(2024, 11, 1, tzinfo=UTC),
+        [
+            ("H-RU", "R did it", Actor("R", "Unit R", sponsor="RUS")),
+            ("H-CN", "C did it", Actor("C", "Unit C", sponsor="China")),
+        ],
+    )
 
 
 def test_screen_with_a_case_adds_the_approaches_as_evidence_once(tmp_path: Path) -> None:
