@@ -147,10 +147,11 @@ def _mix(h: np.uint64) -> np.uint64:  # splitmix64's finaliser
 
 @njit(inline="always", cache=True)
 def _load64(buf: np.ndarray, i: int) -> np.uint64:
-    """Eight bytes from ``buf[i]`` as a little-endian word (any alignment)."""
-    w = np.uint64(buf[i])
+    """Eight bytes from ``buf[i]`` as a little-endian word (any alignment;
+    ``0 <= i``, ``i + 8 <= buf.size``)."""
+    w = np.uint64(buf[_u(i)])
     for j in range(1, 8):
-        w |= np.uint64(buf[i + j]) << np.uint64(8 * j)
+        w |= np.uint64(buf[_u(i + j)]) << np.uint64(8 * j)
     return w
 
 
@@ -645,15 +646,6 @@ _AFTER_Z = np.uint64(0x2525252525252525)  # 0x7F - 0x5A: a byte > 'Z' carries in
 
 
 @njit(inline="always", cache=True)
-def _load64u(buf: np.ndarray, i: int) -> np.uint64:
-    """Eight bytes from ``buf[i]`` as a little-endian word (``i + 8 <= buf.size``)."""
-    w = np.uint64(buf[_u(i)])
-    for j in range(1, 8):
-        w |= np.uint64(buf[_u(i + j)]) << np.uint64(8 * j)
-    return w
-
-
-@njit(inline="always", cache=True)
 def _lower64(w: np.uint64) -> np.uint64:
     """Eight ASCII bytes with the capital letters made small, at once."""
     low = w & _LOW7
@@ -720,7 +712,7 @@ def type_codes(
             # the usual case, without a loop whose length varies by row (its
             # exit was mispredicted): one word, the bytes past the name masked
             # off, lower-cased eight at a time
-            w0 = _load64u(data, a) & (_ONES >> np.uint64(64 - 8 * width))
+            w0 = _load64(data, a) & (_ONES >> np.uint64(64 - 8 * width))
             if w0 & _HIGH_BITS:
                 out[_u(r)] = T_REFERENCE
                 continue
