@@ -6,68 +6,25 @@ import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from click.testing import CliRunner
 from distributed import LocalCluster
 
 from tests.integration.helpers import case_db
-from tests.unit.correlation.helpers import write_log
+from tests.unit.correlation.helpers import indicator_bundle, misp_event, write_log
 from watchfloor.domain.hypotheses import Actor
 from watchfloor.entrypoints.cli import main
 
-TS = "2025-01-01T00:00:00.000Z"
-
-
-def _sdo(type_: str, n: int, **props: Any) -> dict[str, Any]:
-    return {
-        "type": type_,
-        "spec_version": "2.1",
-        "id": f"{type_}--00000000-0000-4000-8000-{n:012d}",
-        "created": TS,
-        "modified": TS,
-        **props,
-    }
-
 
 def _stix(tmp_path: Path, pattern: str = "[domain-name:value = 'evil.example']") -> Path:
-    actor = _sdo("intrusion-set", 1, name="APT Example")
-    ind = _sdo("indicator", 2, pattern=pattern, pattern_type="stix", valid_from=TS)
-    rel = _sdo(
-        "relationship",
-        3,
-        relationship_type="indicates",
-        source_ref=ind["id"],
-        target_ref=actor["id"],
-    )
     path = tmp_path / "bundle.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "bundle",
-                "id": "bundle--00000000-0000-4000-8000-000000000009",
-                "objects": [actor, ind, rel],
-            }
-        )
-    )
+    path.write_text(json.dumps(indicator_bundle(pattern)))
     return path
 
 
 def _misp(tmp_path: Path) -> Path:
     path = tmp_path / "event.json"
-    path.write_text(
-        json.dumps(
-            {
-                "Event": {
-                    "uuid": "5f0c0000-0000-4000-8000-000000000001",
-                    "info": "wave",
-                    "Attribute": [
-                        {"uuid": "a1", "type": "ip-dst", "value": "198.51.100.0/24", "to_ids": True}
-                    ],
-                }
-            }
-        )
-    )
+    path.write_text(json.dumps(misp_event()))
     return path
 
 

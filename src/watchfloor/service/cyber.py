@@ -20,7 +20,7 @@ from watchfloor.domain.errors import DomainError
 from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.grading import AdmiraltyGrade
 from watchfloor.domain.hypotheses import actor_links
-from watchfloor.domain.markings import Marking
+from watchfloor.domain.markings import Clearance, Marking
 from watchfloor.engines.attribution.base import AttributionScorer
 from watchfloor.engines.attribution.evidence import evidence_item
 from watchfloor.engines.correlation.evidence import matches_to_evidence
@@ -181,6 +181,7 @@ def add_indicator_matches(
     by: str,
     now: datetime,
     expected_version: int | None = None,
+    clearance: Clearance | None = None,
 ) -> IndicatorEvidenceAdded:
     """Add actor-linked indicator matches to the case, one item per indicator
     value (`matches_to_evidence`), its likelihoods stated for the case's actors
@@ -189,7 +190,9 @@ def add_indicator_matches(
     An item whose indicator points only at actors the case does not name is
     not added (it would move no hypothesis; add the actor as a hypothesis
     first), nor is one already in the case. ``expected_version`` is checked
-    only when something is to be added."""
+    only when something is to be added. With ``clearance`` (the person adding),
+    an item marked above it (an indicator's TLP raises the marking) refuses the
+    whole addition: nobody adds what they could not read back."""
     case = uow.cases.get(case_id)
     actors = list(case.actors.values())
     present = {e.id for e in case.evidence}
@@ -218,6 +221,12 @@ def add_indicator_matches(
                     },
                 )
             )
+    above = [i for i in out.added if clearance is not None and not clearance.may_see(i.marking)]
+    if above:
+        raise DomainError(
+            f"{above[0].title}: its indicator's marking makes it {above[0].marking.banner()}, "
+            f"above your own clearance; nothing was added ({len(above)} item(s) above it)"
+        )
     if out.added:
         out.assessment = cases.add_evidence(uow, case_id, out.added, by, now, expected_version)
     return out

@@ -44,3 +44,53 @@ def write_log(
             cols["type"] = [r[2] for r in rows]
         pq.write_table(pa.table(cols), path, row_group_size=row_group_size)
     return path
+
+
+STIX_TS = "2025-01-01T00:00:00.000Z"
+
+
+def sdo(type_: str, n: int, **props: object) -> dict[str, object]:
+    """A STIX 2.1 object with a made-up id numbered ``n``."""
+    return {
+        "type": type_,
+        "spec_version": "2.1",
+        "id": f"{type_}--00000000-0000-4000-8000-{n:012d}",
+        "created": STIX_TS,
+        "modified": STIX_TS,
+        **props,
+    }
+
+
+def indicator_bundle(
+    pattern: str = "[domain-name:value = 'evil.example']",
+    actor: str = "APT Example",
+    n: int = 0,
+) -> dict[str, object]:
+    """A bundle of one intrusion set and one indicator of it (ids numbered from ``n``)."""
+    group = sdo("intrusion-set", n + 1, name=actor)
+    ind = sdo("indicator", n + 2, pattern=pattern, pattern_type="stix", valid_from=STIX_TS)
+    rel = sdo(
+        "relationship",
+        n + 3,
+        relationship_type="indicates",
+        source_ref=ind["id"],
+        target_ref=group["id"],
+    )
+    return {
+        "type": "bundle",
+        "id": f"bundle--00000000-0000-4000-8000-{n + 9:012d}",
+        "objects": [group, ind, rel],
+    }
+
+
+def misp_event() -> dict[str, object]:
+    """A MISP event of one address range, linked to no actor."""
+    return {
+        "Event": {
+            "uuid": "5f0c0000-0000-4000-8000-000000000001",
+            "info": "wave",
+            "Attribute": [
+                {"uuid": "a1", "type": "ip-dst", "value": "198.51.100.0/24", "to_ids": True}
+            ],
+        }
+    }

@@ -27,6 +27,7 @@ __all__ = [
     "Problem",
     "UnsupportedPattern",
     "misp_indicators",
+    "parse_indicator_file",
     "parse_misp_events",
     "parse_simple_pattern",
     "read_indicator_file",
@@ -43,17 +44,26 @@ def read_indicator_file(path: str | Path) -> IndicatorImport:
     """
     p = Path(path)
     try:
-        data = json.loads(p.read_bytes())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise IndicatorImportError(str(p), [Problem(str(p), f"not a JSON file: {exc}")]) from exc
-    if isinstance(data, dict) and data.get("type") == "bundle":
-        return stix_indicators(data, source=str(p))
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise IndicatorImportError(str(p), [Problem(str(p), f"cannot read: {exc}")]) from exc
+    return parse_indicator_file(raw, source=str(p))
+
+
+def parse_indicator_file(raw: bytes, *, source: str) -> IndicatorImport:
+    """:func:`read_indicator_file` of content already read (an upload), named ``source``."""
     try:
-        events = parse_misp_events(data, source=str(p))
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndicatorImportError(source, [Problem(source, f"not a JSON file: {exc}")]) from exc
+    if isinstance(data, dict) and data.get("type") == "bundle":
+        return stix_indicators(data, source=source)
+    try:
+        events = parse_misp_events(data, source=source)
     except MispFormatError as exc:
         raise IndicatorImportError(
-            str(p), [Problem(str(p), f"neither a STIX bundle nor a MISP export: {exc}")]
+            source, [Problem(source, f"neither a STIX bundle nor a MISP export: {exc}")]
         ) from exc
     result = misp_indicators(events)
-    result.source = str(p)
+    result.source = source
     return result

@@ -31,10 +31,11 @@ STATIC = Path(__file__).parent / "static"
 def routers() -> list[APIRouter]:
     """Every router the service mounts, in order (pages last: they own `/`)."""
     from watchfloor.entrypoints.web.api import router as api
+    from watchfloor.entrypoints.web.indicators import router as indicators
     from watchfloor.entrypoints.web.pages import router as pages
     from watchfloor.entrypoints.web.space import router as space
 
-    return [api, space, pages]
+    return [api, indicators, space, pages]
 
 
 def _wants_json(request: Request) -> bool:

@@ -1,0 +1,311 @@
+"""Indicator matches from uploaded files: the case page's form and the API.
+
+An analyst uploads one or more indicator sets (STIX 2.0/2.1 bundles, MISP
+exports) and one or more forensic logs (CSV, JSON lines, Parquet); the logs
+are correlated in this process (DuckDB and the compiled kernel, as `watchfloor
+correlate` does) and the actor-linked matches are added to the case
+(`service.cyber.add_indicator_matches`). The page then shows what matched,
+what was added, what was left out and why, and the malformed rows skipped.
+
+Uploads are written to a private temporary directory for the run and removed
+after it; files keep the names they were uploaded with in everything shown
+and stored.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from watchfloor.adapters.indicators import (
+    IndicatorImport,
+    IndicatorImportError,
+    parse_indicator_file,
+)
+from watchfloor.adapters.observables import ObservableLogError, detect_log, read_observables
+from watchfloor.bootstrap import App
+from watchfloor.domain.evidence import EvidenceItem
+from watchfloor.domain.grading import AdmiraltyGrade
+from watchfloor.domain.markings import Marking
+from watchfloor.domain.users import Permission
+from watchfloor.engines.correlation import DuckDBCorrelator, IndicatorSet
+from watchfloor.engines.correlation.model import Match, RejectedRow
+from watchfloor.entrypoints.web.api import CaseId, check_own_marking
+from watchfloor.entrypoints.web.auth import Principal, require, watchfloor_app
+from watchfloor.entrypoints.web.schemas import MarkingIn
+from watchfloor.service import cases
+from watchfloor.service.cyber import add_indicator_matches
+
+__all__ = ["IndicatorUploadResult", "correlate_uploads", "router"]
+
+router = APIRouter()
+
+AppDep = Annotated[App, Depends(watchfloor_app)]
+Adder = Annotated[Principal, Depends(require(Permission.ADD_EVIDENCE))]
+Uploads = Annotated[list[UploadFile | str], File()]
+Version = Annotated[int, Form(ge=0, le=2**31)]
+Grade = Annotated[str, Form(max_length=8)]
+Classification = Annotated[str, Form(max_length=32)]
+Audiences = Annotated[str, Form(max_length=300)]
+Tlp = Annotated[str, Form(max_length=32)]
+
+#: Malformed rows and matches listed in a result (all are counted).
+SHOWN = 50
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class IndicatorUploadResult:
+    """What one upload did: the indicator sets read, the rows read and matched,
+    the items added, left out (their actors are not the case's) or already there,
+    and the malformed rows skipped (the first :data:`SHOWN`)."""
+
+    case_id: str
+    imports: list[IndicatorImport]
+    logs: list[str]
+    indicator_values: int
+    rows_read: int
+    matches: list[Match]
+    rejected_count: int
+    rejected: list[RejectedRow]
+    added: list[EvidenceItem] = field(default_factory=list)
+    unlinked: list[tuple[EvidenceItem, list[str]]] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "indicator_sets": [
+                {
+                    "source": i.source,
+                    "indicators": len({x.id for x in i.indicators}),
+                    "values": len(i.indicators),
+                    "unsupported": [str(p) for p in i.unsupported[:SHOWN]],
+                    "skipped": [str(p) for p in i.skipped[:SHOWN]],
+                }
+                for i in self.imports
+            ],
+            "logs": self.logs,
+            "rows_read": self.rows_read,
+            "matches": len(self.matches),
+            "rejected_rows": self.rejected_count,
+            "rejected": [
+                {"file": r.file, "row": r.row, "value": r.value, "reason": r.reason}
+                for r in self.rejected
+            ],
+            "added": [
+                {"id": i.id, "title": i.title, "actors": sorted(i.likelihoods)} for i in self.added
+            ],
+            "left_out": [
+                {"id": i.id, "title": i.title, "indicator_actors": names}
+                for i, names in self.unlinked
+            ],
+            "already_in_case": self.already,
+        }
+
+
+def _chosen(files: Sequence[UploadFile | str]) -> list[UploadFile]:
+    """The files actually chosen (a file part without a file name arrives as text)."""
+    return [f for f in files if not isinstance(f, str)]
+
+
+def _safe_name(name: str | None, n: int) -> str:
+    """The upload's own file name, reduced to safe characters (its suffix kept)."""
+    base = FilePath((name or "").replace("\\", "/")).name
+    return _UNSAFE.sub("_", base).strip("._") or f"upload-{n}"
+
+
+def _read_indicators(files: Sequence[UploadFile]) -> list[IndicatorImport]:
+    imports = []
+    for n, upload in enumerate(files, 1):
+        name = _safe_name(upload.filename, n)
+        try:
+            imports.append(parse_indicator_file(upload.file.read(), source=name))
+        except IndicatorImportError as exc:
+            raise HTTPException(422, str(exc)) from None
+    return imports
+
+
+def _saved_logs(files: Sequence[UploadFile], directory: FilePath) -> dict[str, str]:
+    """Each log written under ``directory``: its path there -> the name it was uploaded as."""
+    names: dict[str, str] = {}
+    for n, upload in enumerate(files, 1):
+        name = _safe_name(upload.filename, n)
+        path = directory / f"{n}" / name
+        path.parent.mkdir()
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+        names[str(path)] = name
+    return names
+
+
+def correlate_uploads(
+    app: App,
+    user: Principal,
+    case_id: str,
+    indicator_files: Sequence[UploadFile | str],
+    log_files: Sequence[UploadFile | str],
+    *,
+    grade: AdmiraltyGrade,
+    marking: Marking,
+    expected_version: int,
+) -> IndicatorUploadResult:
+    """Correlate the uploaded logs against the uploaded indicator sets and add
+    the actor-linked matches to the case as `user` (the API and the case page).
+
+    Checked before any work: the caller may see the case, the marking is within
+    the caller's clearance, at least one file of each kind. A malformed
+    indicator set or an unreadable log answers 422, naming the file and the
+    objects, and nothing is added."""
+    check_own_marking(user, marking, "indicator matches")
+    with app.uow(read_only=True) as uow:
+        cases.view_case(uow, case_id, user.clearance, app.clock())
+    chosen_indicators, chosen_logs = _chosen(indicator_files), _chosen(log_files)
+    if not chosen_indicators:
+        raise HTTPException(422, "choose at least one indicator file (STIX bundle or MISP export)")
+    if not chosen_logs:
+        raise HTTPException(
+            422, "choose at least one log of observables (CSV, JSON lines or Parquet)"
+        )
+    imports = _read_indicators(chosen_indicators)
+    indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
+    with tempfile.TemporaryDirectory(prefix="watchfloor-upload-") as tmp:
+        names = _saved_logs(chosen_logs, FilePath(tmp))
+        try:
+            logs = [detect_log(path) for path in names]
+        except ObservableLogError as exc:
+            message = str(exc)
+            for path, name in names.items():
+                message = message.replace(path, name)
+            raise HTTPException(422, message) from None
+        result = DuckDBCorrelator(read_observables).correlate(indicators, logs)
+
+        def named(matches: Iterator[Match]) -> Iterator[Match]:
+            for m in matches:
+                yield replace(m, file=names.get(m.file, m.file))
+
+        matches = list(named(result.matches()))
+    out = IndicatorUploadResult(
+        case_id=case_id,
+        imports=imports,
+        logs=list(names.values()),
+        indicator_values=len(indicators),
+        rows_read=result.rows_read,
+        matches=matches,
+        rejected_count=result.rejected_count,
+        rejected=[replace(r, file=names.get(r.file, r.file)) for r in result.rejected[:SHOWN]],
+    )
+    now = app.clock()
+    with app.uow() as uow:
+        cases.view_case(uow, case_id, user.clearance, now)
+        added = add_indicator_matches(
+            uow,
+            case_id,
+            matches,
+            grades={},
+            default_grade=grade,
+            marking=marking,
+            by=user.username,
+            now=now,
+            expected_version=expected_version,
+            clearance=user.clearance,
+        )
+    out.added, out.unlinked, out.already = added.added, added.unlinked, added.already
+    return out
+
+
+def _form_marking(classification: str, releasable_to: str, tlp: str) -> Marking:
+    from watchfloor.entrypoints.web.pages import validated
+
+    audiences = [a.strip() for a in releasable_to.replace(";", ",").split(",") if a.strip()]
+    body: MarkingIn = validated(
+        MarkingIn,
+        {"classification": classification, "releasable_to": audiences, "tlp": tlp},
+        "marking",
+    )
+    return body.to_domain()
+
+
+@router.post(
+    "/api/cases/{case_id}/indicator-matches",
+    tags=["api"],
+    summary="Correlate uploaded logs against uploaded indicator sets; add the matches",
+)
+def add_indicator_matches_api(
+    case_id: CaseId,
+    user: Adder,
+    app: AppDep,
+    indicators: Uploads,
+    observables: Uploads,
+    expected_version: Version,
+    grade: Grade = "B2",
+    classification: Classification = "NU",
+    releasable_to: Audiences = "NATO",
+    tlp: Tlp = "AMBER",
+) -> dict[str, Any]:
+    """A multipart form: `indicators` (STIX 2.0/2.1 bundles or MISP exports)
+    and `observables` (logs as .csv, .jsonl or .parquet, columns found by
+    name), each repeatable. Every match whose indicator points at an actor of
+    the case (by id, name or alias) becomes one evidence item per indicator
+    value, graded `grade` and marked as given (an indicator's TLP raises it);
+    items already in the case are skipped. The answer lists what was added,
+    left out and skipped, and the malformed rows (the first 50)."""
+    marking = _form_marking(classification, releasable_to, tlp)
+    result = correlate_uploads(
+        app,
+        user,
+        case_id,
+        indicators,
+        observables,
+        grade=AdmiraltyGrade.parse(grade),
+        marking=marking,
+        expected_version=expected_version,
+    )
+    return result.to_json()
+
+
+@router.post("/cases/{case_id}/indicator-matches", include_in_schema=False)
+def add_indicator_matches_page(
+    request: Request,
+    case_id: CaseId,
+    user: Adder,
+    app: AppDep,
+    indicators: Uploads,
+    observables: Uploads,
+    expected_version: Version,
+    grade: Grade = "B2",
+    classification: Classification = "NU",
+    releasable_to: Audiences = "NATO",
+    tlp: Tlp = "AMBER",
+) -> HTMLResponse:
+    from watchfloor.entrypoints.web.pages import render
+
+    marking = _form_marking(classification, releasable_to, tlp)
+    result = correlate_uploads(
+        app,
+        user,
+        case_id,
+        indicators,
+        observables,
+        grade=AdmiraltyGrade.parse(grade),
+        marking=marking,
+        expected_version=expected_version,
+    )
+    shown_items = [*result.added, *(item for item, _ in result.unlinked)]
+    return render(
+        request,
+        "indicator_matches.html",
+        banner=Marking.most_restrictive([marking, *(i.marking for i in shown_items)]),
+        result=result,
+        case_url=f"/cases/{quote(case_id)}",
+        shown=SHOWN,
+    )

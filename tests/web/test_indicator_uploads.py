@@ -1,0 +1,177 @@
+"""Indicator matches from uploaded files, through the API and the case page:
+real multipart uploads, the DuckDB correlator, the case in the cell's database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.unit.correlation.helpers import indicator_bundle, write_log
+from tests.web.conftest import VISIBLE_CASE, Cell, csrf_of, version_of
+from watchfloor.domain.users import Role
+
+API = f"/api/cases/{VISIBLE_CASE}/indicator-matches"
+PAGE = f"/cases/{VISIBLE_CASE}/indicator-matches"
+
+
+def _files(tmp_path: Path) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """Two indicator sets (Actor A's domain, the case's own actor by name, and
+    a range of a crew the case does not name) and a proxy log of four rows."""
+    ours = indicator_bundle(actor="Actor A")
+    theirs = indicator_bundle("[ipv4-addr:value = '198.51.100.0/24']", actor="Crew Z", n=10)
+    log = write_log(
+        tmp_path / "proxy.csv",
+        [
+            ("2025-02-01T00:00:00Z", "www.evil.example", None),
+            ("2025-02-01T00:00:01Z", "198.51.100.23", None),
+            ("2025-02-01T00:00:02Z", "example.org", None),
+            ("2025-02-01T00:00:03Z", "1.2.3.4.5", "ipv4"),
+        ],
+    )
+    return [
+        ("indicators", ("feed-a.json", json.dumps(ours).encode(), "application/json")),
+        ("indicators", ("feed-z.json", json.dumps(theirs).encode(), "application/json")),
+        ("observables", ("proxy.csv", log.read_bytes(), "text/csv")),
+    ]
+
+
+def _form(version: int, **extra: str) -> dict[str, str]:
+    return {
+        "expected_version": str(version),
+        "grade": "B3",
+        "classification": "NU",
+        "releasable_to": "NATO",
+        "tlp": "GREEN",
+        **extra,
+    }
+
+
+def _evidence(cell: Cell) -> dict[str, Any]:
+    r = cell.api(Role.WATCH_ANALYST).get(f"/api/cases/{VISIBLE_CASE}")
+    assert r.status_code == 200, r.text
+    return {e["id"]: e for e in r.json()["evidence"]}
+
+
+def test_uploaded_logs_are_correlated_and_the_linked_match_added_once(
+    cell: Cell, tmp_path: Path
+) -> None:
+    api = cell.api(Role.WATCH_ANALYST)
+    before = version_of(api, VISIBLE_CASE)
+    r = api.post(API, data=_form(before), files=_files(tmp_path))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["rows_read"] == 4 and out["matches"] == 2
+    assert [(s["source"], s["values"]) for s in out["indicator_sets"]] == [
+        ("feed-a.json", 1),
+        ("feed-z.json", 1),
+    ]
+    assert out["logs"] == ["proxy.csv"]
+    [added] = out["added"]
+    assert added["actors"] == ["A"]
+    assert added["title"] == "domain evil.example seen 1× (indicator of Actor A)"
+    assert [x["indicator_actors"] for x in out["left_out"]] == [["Crew Z"]]
+    assert out["rejected_rows"] == 1
+    assert out["rejected"] == [
+        {"file": "proxy.csv", "row": 5, "value": "1.2.3.4.5", "reason": "not an IPv4 address"}
+    ]
+
+    item = _evidence(cell)[added["id"]]
+    assert item["likelihoods"] == {"A": 0.8}
+    assert item["grade"] == "B3"
+    # the log is named as uploaded, never by where the server kept it
+    assert "in proxy.csv;" in item["description"]
+    assert version_of(api, VISIBLE_CASE) == before + 1
+
+    again = api.post(API, data=_form(before + 1), files=_files(tmp_path))
+    assert again.status_code == 200, again.text
+    assert again.json()["added"] == [] and again.json()["already_in_case"] == [added["id"]]
+    assert version_of(api, VISIBLE_CASE) == before + 1
+
+
+def test_a_malformed_indicator_set_is_refused_naming_it_and_nothing_is_added(
+    cell: Cell, tmp_path: Path
+) -> None:
+    api = cell.api(Role.WATCH_ANALYST)
+    before = version_of(api, VISIBLE_CASE)
+    bad = indicator_bundle("[domain-name:value = ", actor="Actor A")
+    files = [
+        ("indicators", ("broken.json", json.dumps(bad).encode(), "application/json")),
+        *[f for f in _files(tmp_path) if f[0] == "observables"],
+    ]
+    r = api.post(API, data=_form(before), files=files)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "broken.json" in detail and "indicator--00000000-0000-4000-8000-000000000002" in detail
+    assert version_of(api, VISIBLE_CASE) == before
+
+
+def test_a_log_of_unknown_form_or_no_file_at_all_is_refused(cell: Cell, tmp_path: Path) -> None:
+    api = cell.api(Role.WATCH_ANALYST)
+    version = version_of(api, VISIBLE_CASE)
+    indicators = [f for f in _files(tmp_path) if f[0] == "indicators"]
+    notes = ("observables", ("notes.txt", b"198.51.100.23\n", "text/plain"))
+    r = api.post(API, data=_form(version), files=[*indicators, notes])
+    assert r.status_code == 422
+    assert "notes.txt: cannot tell the format" in r.json()["detail"]
+    assert "watchfloor-upload" not in r.json()["detail"]  # no server path leaks out
+    # a browser sends an empty part for a file input left empty
+    empty = ("observables", ("", b"", "application/octet-stream"))
+    r = api.post(API, data=_form(version), files=[*indicators, empty])
+    assert r.status_code == 422
+    assert "choose at least one log of observables" in r.json()["detail"]
+
+
+def test_nobody_adds_matches_above_their_own_clearance(cell: Cell, tmp_path: Path) -> None:
+    partner = cell.api(Role.PARTNER)  # cleared up to TLP:GREEN
+    version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)
+    r = partner.post(API, data=_form(version, tlp="AMBER"), files=_files(tmp_path))
+    assert r.status_code == 400
+    assert "above your own clearance" in r.json()["detail"]
+    # an indicator's own TLP raises the item above the partner's clearance too
+    marked = indicator_bundle(actor="Actor A")
+    objects = marked["objects"]
+    assert isinstance(objects, list)
+    objects[1]["object_marking_refs"] = [
+        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"  # TLP:AMBER
+    ]
+    files = [
+        ("indicators", ("amber.json", json.dumps(marked).encode(), "application/json")),
+        *[f for f in _files(tmp_path) if f[0] == "observables"],
+    ]
+    r = partner.post(API, data=_form(version), files=files)
+    assert r.status_code == 400
+    assert "its indicator's marking makes it" in r.json()["detail"]
+    assert version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE) == version
+    # and a role that may not add evidence may not upload
+    r = cell.api(Role.LEGAL_ADVISER).post(API, data=_form(version), files=_files(tmp_path))
+    assert r.status_code == 403
+
+
+def test_the_case_page_form_uploads_and_shows_what_matched(cell: Cell, tmp_path: Path) -> None:
+    browser = cell.browser(Role.WATCH_ANALYST)
+    page = browser.get(f"/cases/{VISIBLE_CASE}")
+    assert 'id="add-indicator-matches"' in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+    version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)
+    r = browser.post(
+        PAGE,
+        data={**_form(version), "csrf_token": csrf_of(page.text)},
+        files=_files(tmp_path),
+    )
+    assert r.status_code == 200, r.text
+    assert "2 match(es) of 2 indicator value(s) in 4 row(s); 1 evidence item(s) added" in r.text
+    assert "domain evil.example seen 1× (indicator of Actor A)" in r.text
+    assert "indicator actors: Crew Z" in r.text
+    assert "proxy.csv row 5: not an IPv4 address (1.2.3.4.5)" in r.text
+    assert "NATO UNCLASSIFIED" in r.text  # the page carries the items' marking
+    case = browser.get(f"/cases/{VISIBLE_CASE}")
+    assert "domain evil.example seen 1×" in case.text
+
+
+def test_the_case_page_form_checks_the_csrf_nonce(cell: Cell, tmp_path: Path) -> None:
+    browser = cell.browser(Role.WATCH_ANALYST)
+    version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)
+    r = browser.post(PAGE, data=_form(version), files=_files(tmp_path))
+    assert r.status_code == 403
+    assert version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE) == version
