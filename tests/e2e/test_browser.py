@@ -172,3 +172,63 @@ def test_an_analyst_adds_attack_observations_that_link_to_a_new_hypothesis(
             page.locator("#evidence").screenshot(path=str(ARTIFACTS / "attack-evidence.png"))
         finally:
             browser.close()
+
+
+def test_an_analyst_uploads_a_log_and_an_indicator_set_from_the_case_page(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.unit.correlation.helpers import indicator_bundle, write_log
+
+    bundle = tmp_path / "cert-feed.json"
+    bundle.write_text(json.dumps(indicator_bundle(actor="Voodoo Bear")))
+    log = write_log(
+        tmp_path / "proxy.jsonl",
+        [
+            ("2025-02-01T00:00:00Z", "cdn.evil.example", "domain"),
+            ("2025-02-01T00:00:01Z", "example.org", "domain"),
+            ("2025-02-01T00:00:02Z", "not a hash", "sha256"),
+        ],
+    )
+    base, case_id = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=base, viewport={"width": 1400, "height": 1000})
+            page.goto("/login")
+            page.get_by_label("User name").fill("watch")
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto(f"/cases/{case_id}")
+
+            hypothesis = page.locator("#add-hypothesis")
+            hypothesis.get_by_label("Hypothesis id").fill("H-SW")
+            hypothesis.get_by_label("Label", exact=True).fill("Sandworm did it")
+            hypothesis.get_by_label("Actor id", exact=True).fill("SANDWORM")
+            hypothesis.get_by_label("New actor's name").fill("Sandworm")
+            hypothesis.get_by_label("Aliases").fill("G0034, Voodoo Bear")
+            hypothesis.get_by_role("button", name="Add hypothesis").click()
+            expect(page.get_by_role("status")).to_contain_text("Hypothesis added")
+
+            upload = page.locator("#add-indicator-matches")
+            upload.get_by_label("Indicator sets").set_input_files(str(bundle))
+            upload.get_by_label("Logs").set_input_files(str(log))
+            upload.get_by_label("Admiralty grade").fill("B3")
+            upload.get_by_role("button", name="Correlate and add").click()
+            summary = page.locator("#match-summary")
+            expect(summary).to_contain_text("1 match(es) of 1 indicator value(s) in 3 row(s)")
+            expect(summary).to_contain_text("1 evidence item(s) added")
+            expect(page.locator("#added")).to_contain_text("SANDWORM")
+            expect(page.locator("#rejected")).to_contain_text("proxy.jsonl row 3: not a SHA-256")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "indicator-matches.png"), full_page=True)
+
+            page.get_by_role("link", name="Back to the case").click()
+            expect(page.locator("#evidence")).to_contain_text(
+                "domain evil.example seen 1× (indicator of Voodoo Bear)"
+            )
+        finally:
+            browser.close()
