@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 from watchfloor.adapters.db.engine import default_url, ensure_schema, make_engine
 from watchfloor.adapters.db.kb_repository import KnowledgeBaseRecord, KnowledgeBaseRepository
 from watchfloor.adapters.db.uow import SqlUnitOfWork, utcnow
+from watchfloor.adapters.indicators import INDICATOR_TYPES, IndicatorImport, bundle_indicators
 from watchfloor.adapters.policies import read_policy_texts
+from watchfloor.adapters.stix import bundle_of
 from watchfloor.domain.errors import NotFound
 from watchfloor.engines.attribution import (
     AttackKnowledge,
@@ -55,6 +57,30 @@ class App:
                     self._scorers.pop(next(iter(self._scorers)))
                 self._scorers[key] = scorer
             return scorer
+
+    def stored_indicators(self, reference: str) -> IndicatorImport:
+        """The indicators of a stored knowledge base, with their actors: ``NAME``
+        gathers every load of it (a TAXII feed stores each poll as one; of an
+        object's versions the latest wins), ``NAME@VERSION`` takes that load
+        alone. A bad indicator in stored data is skipped with its reason, not
+        fatal. All its matches share one dependence group."""
+        repository = KnowledgeBaseRepository(self.engine)
+        name, _, version = reference.partition("@")
+        if version:
+            record = repository.find(name, version)
+            records = repository.objects(record.id, INDICATOR_TYPES) if record else None
+        else:
+            records = repository.objects_named(name, INDICATOR_TYPES)
+            if not records and repository.find(name) is None:
+                records = None
+        if records is None:
+            raise NotFound(
+                f"no knowledge base {reference!r} is stored; load one with `watchfloor kb "
+                "load BUNDLE` or poll a feed into it with `watchfloor taxii poll`"
+            )
+        # one source (and so one dependence group) per knowledge base, whichever loads
+        source = f"knowledge base {name}"
+        return bundle_indicators(bundle_of(records), source=source, strict=False)
 
     @property
     def url(self) -> str:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.integration.helpers import FEED, poll_feed
 from tests.unit.correlation.helpers import indicator_bundle, write_log
 from tests.web.conftest import VISIBLE_CASE, Cell, csrf_of, version_of
 from watchfloor.domain.users import Role
@@ -175,3 +176,36 @@ def test_the_case_page_form_checks_the_csrf_nonce(cell: Cell, tmp_path: Path) ->
     r = browser.post(PAGE, data=_form(version), files=_files(tmp_path))
     assert r.status_code == 403
     assert version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE) == version
+
+
+def test_a_partner_feed_polled_into_the_store_serves_as_the_indicators(
+    cell: Cell, tmp_path: Path
+) -> None:
+    browser = cell.browser(Role.WATCH_ANALYST)
+    assert 'name="knowledge_base" multiple' not in browser.get(f"/cases/{VISIBLE_CASE}").text
+    poll_feed(cell.app)  # Actor A's indicator, now for evil2.example
+    page = browser.get(f"/cases/{VISIBLE_CASE}")
+    assert f'<option value="{FEED}">{FEED}</option>' in page.text
+    log = write_log(tmp_path / "dns.parquet", [("2025-02-02T00:00:00Z", "a.evil2.example", None)])
+    r = browser.post(
+        PAGE,
+        data={
+            **_form(version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)),
+            "csrf_token": csrf_of(page.text),
+            "knowledge_base": FEED,
+        },
+        files=[("observables", ("dns.parquet", log.read_bytes(), "application/octet-stream"))],
+    )
+    assert r.status_code == 200, r.text
+    assert "1 match(es) of 1 indicator value(s) in 1 row(s); 1 evidence item(s) added" in r.text
+    read = "Indicators from <strong>knowledge base partner-feed</strong>: 1 value(s), 1 skipped"
+    assert read in r.text
+    # an unknown knowledge base is named, and nothing is added
+    api = cell.api(Role.WATCH_ANALYST)
+    version = version_of(api, VISIBLE_CASE)
+    files = [("observables", ("dns.parquet", log.read_bytes(), "application/octet-stream"))]
+    r = api.post(API, data={**_form(version), "knowledge_base": "nope"}, files=files)
+    assert r.status_code == 404 and "no knowledge base 'nope' is stored" in r.json()["detail"]
+    r = api.post(API, data=_form(version), files=files)
+    assert r.status_code == 422 and "choose the indicators" in r.json()["detail"]
+    assert version_of(api, VISIBLE_CASE) == version

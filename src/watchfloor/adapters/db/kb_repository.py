@@ -98,10 +98,42 @@ class KnowledgeBaseRepository:
             rows = conn.execute(select(kb_versions).order_by(kb_versions.c.id)).all()
         return [_record(r) for r in rows]
 
+    def names_holding(self, stix_type: str) -> list[str]:
+        """The names of the knowledge bases with at least one object of ``stix_type``."""
+        query = (
+            select(kb_versions.c.name)
+            .distinct()
+            .join(kb_objects, kb_objects.c.kb_id == kb_versions.c.id)
+            .where(kb_objects.c.type == stix_type)
+            .order_by(kb_versions.c.name)
+        )
+        with self.engine.connect() as conn:
+            return [str(n) for n in conn.execute(query).scalars()]
+
     def objects(self, kb_id: int, types: Sequence[str] | None = None) -> list[StixObject]:
         """The stored objects of one knowledge base as reader records (re-validated)."""
-        query = select(kb_objects.c.raw, kb_objects.c.spec_version).where(
-            kb_objects.c.kb_id == kb_id
+        return self._objects([kb_id], types, f"knowledge base {kb_id}")
+
+    def objects_named(self, name: str, types: Sequence[str] | None = None) -> list[StixObject]:
+        """The stored objects of every load of knowledge base ``name`` (a TAXII
+        feed stores each poll as one), the oldest load first; an object may
+        come several times, once per version."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(
+                select(kb_versions.c.id)
+                .where(kb_versions.c.name == name)
+                .order_by(kb_versions.c.id)
+            ).scalars()
+            kb_ids = [int(i) for i in ids]
+        return self._objects(kb_ids, types, f"knowledge base {name}") if kb_ids else []
+
+    def _objects(
+        self, kb_ids: Sequence[int], types: Sequence[str] | None, source: str
+    ) -> list[StixObject]:
+        query = (
+            select(kb_objects.c.raw, kb_objects.c.spec_version)
+            .where(kb_objects.c.kb_id.in_(list(kb_ids)))
+            .order_by(kb_objects.c.kb_id)
         )
         if types:
             query = query.where(kb_objects.c.type.in_(list(types)))
@@ -112,7 +144,7 @@ class KnowledgeBaseRepository:
             obj = json.loads(raw)
             obj.setdefault("spec_version", spec)
             decoded.append(obj)
-        return parse_objects(decoded, source=f"knowledge base {kb_id}")
+        return parse_objects(decoded, source=source)
 
 
 def _row(kb_id: int, o: StixObject) -> dict[str, object]:

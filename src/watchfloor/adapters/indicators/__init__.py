@@ -12,7 +12,12 @@ from watchfloor.adapters.indicators.misp import (
     read_misp_events,
 )
 from watchfloor.adapters.indicators.result import IndicatorImport, IndicatorImportError, Problem
-from watchfloor.adapters.indicators.stix import read_stix_indicators, stix_indicators
+from watchfloor.adapters.indicators.stix import (
+    INDICATOR_TYPES,
+    bundle_indicators,
+    read_stix_indicators,
+    stix_indicators,
+)
 from watchfloor.adapters.indicators.stix_patterns import (
     MalformedPattern,
     UnsupportedPattern,
@@ -20,12 +25,14 @@ from watchfloor.adapters.indicators.stix_patterns import (
 )
 
 __all__ = [
+    "INDICATOR_TYPES",
     "IndicatorImport",
     "IndicatorImportError",
     "MalformedPattern",
     "MispFormatError",
     "Problem",
     "UnsupportedPattern",
+    "bundle_indicators",
     "misp_indicators",
     "parse_indicator_file",
     "parse_misp_events",

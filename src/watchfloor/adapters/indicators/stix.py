@@ -9,7 +9,9 @@ intrusion-sets and threat-actors as well.
 All or nothing: a malformed pattern or value fails the whole bundle, and the
 error lists every failing object by id. A well-formed pattern beyond the
 simple forms is skipped and reported as unsupported; revoked indicators are
-skipped too.
+skipped too. Indicators already stored (a knowledge base, a TAXII feed's
+polls: :func:`bundle_indicators` with ``strict=False``) are not refused for
+one bad object: it is skipped, with its reason.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from watchfloor.adapters.stix import StixBundle, StixBundleError, parse_bundle
 from watchfloor.engines.correlation.keys import MalformedValue, indicator_keys
 from watchfloor.engines.correlation.model import ActorRef, Indicator
 
-__all__ = ["read_stix_indicators", "stix_indicators"]
+__all__ = ["INDICATOR_TYPES", "bundle_indicators", "read_stix_indicators", "stix_indicators"]
 
 _ACTOR_TYPES = frozenset({"intrusion-set", "threat-actor", "campaign"})
+#: The object types :func:`bundle_indicators` reads (the rest of a bundle is ignored).
+INDICATOR_TYPES = ("indicator", "relationship", "marking-definition", *sorted(_ACTOR_TYPES))
 _TLP_IDS = {
     # TLP 1.0 (STIX 2.x common markings)
     "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "TLP:CLEAR",
@@ -68,6 +72,13 @@ def stix_indicators(data: bytes | str | Mapping[str, Any], *, source: str) -> In
     except StixBundleError as exc:
         problems = [Problem(p.object_id or f"object #{p.index}", p.reason) for p in exc.problems]
         raise IndicatorImportError(source, problems) from exc
+    return bundle_indicators(bundle, source=source)
+
+
+def bundle_indicators(bundle: StixBundle, *, source: str, strict: bool = True) -> IndicatorImport:
+    """The matchable indicators of a bundle already read. ``strict``: a bad
+    indicator fails the whole bundle (:class:`IndicatorImportError`); else it
+    is skipped, with its reason."""
     label = bundle.info.bundle_id or source
     actors = _actor_links(bundle)
     tlp_names = _marking_names(bundle)
@@ -126,9 +137,9 @@ def stix_indicators(data: bytes | str | Mapping[str, Any], *, source: str) -> In
                     name=obj.name,
                 )
             )
-    if failed:
+    if failed and strict:
         raise IndicatorImportError(source, failed)
-    return IndicatorImport(source, out, unsupported=unsupported, skipped=skipped)
+    return IndicatorImport(source, out, unsupported=unsupported, skipped=skipped + failed)
 
 
 def _timestamp(value: Any) -> datetime | None:

@@ -40,6 +40,7 @@ __all__ = [
     "StixBundleError",
     "StixObject",
     "StixProblem",
+    "bundle_of",
     "parse_bundle",
     "parse_objects",
     "read_bundle",
@@ -248,6 +249,13 @@ def parse_bundle(data: bytes | str | Mapping[str, Any], *, source: str = "bundle
     default_spec = bundle_spec if isinstance(bundle_spec, str) else "2.1"
     records = parse_objects(objects, default_spec_version=default_spec, source=source)
     return _assemble(records, decoded.get("id"), default_spec, digest)
+
+
+def bundle_of(records: Iterable[StixObject]) -> StixBundle:
+    """Objects gathered from several places (the stored loads of one knowledge
+    base) as one bundle without an id; of several versions of an object, the
+    latest "modified" wins."""
+    return _assemble(list(records), None, "2.1", None)
 
 
 def parse_objects(

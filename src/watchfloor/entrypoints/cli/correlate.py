@@ -30,7 +30,7 @@ from watchfloor.engines.correlation import (
     IndicatorCorrelator,
     IndicatorSet,
 )
-from watchfloor.entrypoints.cli._common import CaseTarget, case_options, clean_errors
+from watchfloor.entrypoints.cli._common import CaseTarget, app_from, case_options, clean_errors
 
 __all__ = ["MATCH_COLUMNS", "correlate"]
 
@@ -89,14 +89,19 @@ def _load(paths: tuple[str, ...]) -> list[IndicatorImport]:
                 click.echo(f"  {p}", err=True)
             continue
         imports.append(imported)
-        click.echo(imported.summary(), err=True)
-        for p in imported.unsupported[:_SHOWN]:
-            click.echo(f"  unsupported: {p}", err=True)
-        if len(imported.unsupported) > _SHOWN:
-            click.echo(f"  … and {len(imported.unsupported) - _SHOWN} more unsupported", err=True)
+        _report(imported)
     if failed:
         raise SystemExit(2)
     return imports
+
+
+def _report(imported: IndicatorImport) -> None:
+    click.echo(imported.summary(), err=True)
+    for what, problems in (("unsupported", imported.unsupported), ("skipped", imported.skipped)):
+        for p in problems[:_SHOWN]:
+            click.echo(f"  {what}: {p}", err=True)
+        if len(problems) > _SHOWN:
+            click.echo(f"  … and {len(problems) - _SHOWN} more {what}", err=True)
 
 
 @contextmanager
@@ -160,9 +165,16 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     "--indicators",
     "indicator_files",
     multiple=True,
-    required=True,
     type=click.Path(exists=True, dir_okay=False),
     help="A STIX 2.0/2.1 bundle or a MISP JSON export (repeatable).",
+)
+@click.option(
+    "--kb",
+    "stored",
+    multiple=True,
+    metavar="NAME[@VERSION]",
+    help="Also the indicators of a stored knowledge base: every load of NAME "
+    "(a TAXII feed's polls add up), or that one load (repeatable).",
 )
 @click.option(
     "--observables",
@@ -202,6 +214,7 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
 def correlate(
     ctx: click.Context,
     indicator_files: tuple[str, ...],
+    stored: tuple[str, ...],
     observable_files: tuple[str, ...],
     out: str,
     engine: str,
@@ -221,15 +234,25 @@ def correlate(
     against indicators, within their validity windows, and write the matches
     with the actors the indicators point to.
 
-    Malformed indicator files are refused whole (exit 2, each bad object named);
-    malformed log rows are skipped and reported by line.
+    Indicators come from files (--indicators) and from knowledge bases stored
+    with `kb load` or `taxii poll` (--kb), at least one of either. Malformed
+    indicator files are refused whole (exit 2, each bad object named); a bad
+    indicator in a stored knowledge base is skipped and reported. Malformed log
+    rows are skipped and reported by line.
 
     With --case, the matches whose indicators point at actors of the case
     (by id, name or alias) are also added to it as evidence, one item per
     indicator value; what was added and what was left out is printed.
     """
+    if not indicator_files and not stored:
+        raise click.UsageError("give indicators: --indicators FILE or --kb NAME (or both)")
     target = CaseTarget(ctx, case_id, grade_text, marking_text, by) if case_id else None
     imports = _load(indicator_files)
+    if stored:
+        app = target.app if target is not None else app_from(ctx)
+        for reference in stored:
+            imports.append(app.stored_indicators(reference))
+            _report(imports[-1])
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     try:
         logs = [

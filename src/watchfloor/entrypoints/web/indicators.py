@@ -1,7 +1,9 @@
 """Indicator matches from uploaded files: the case page's form and the API.
 
-An analyst uploads one or more indicator sets (STIX 2.0/2.1 bundles, MISP
-exports) and one or more forensic logs (CSV, JSON lines, Parquet); the logs
+An analyst uploads one or more forensic logs (CSV, JSON lines, Parquet) and
+names the indicators: uploaded sets (STIX 2.0/2.1 bundles, MISP exports),
+knowledge bases stored on the server (`watchfloor kb load`, a partner's TAXII
+feed polled with `watchfloor taxii poll`), or both; the logs
 are correlated in this process (DuckDB and the compiled kernel, as `watchfloor
 correlate` does) and the actor-linked matches are added to the case
 (`service.cyber.add_indicator_matches`). The page then shows what matched,
@@ -52,6 +54,7 @@ router = APIRouter()
 AppDep = Annotated[App, Depends(watchfloor_app)]
 Adder = Annotated[Principal, Depends(require(Permission.ADD_EVIDENCE))]
 Uploads = Annotated[list[UploadFile | str], File()]
+Stored = Annotated[list[str], Form(max_length=40)]
 Version = Annotated[int, Form(ge=0, le=2**31)]
 Grade = Annotated[str, Form(max_length=8)]
 Classification = Annotated[str, Form(max_length=32)]
@@ -155,28 +158,35 @@ def correlate_uploads(
     indicator_files: Sequence[UploadFile | str],
     log_files: Sequence[UploadFile | str],
     *,
+    stored: Sequence[str] = (),
     grade: AdmiraltyGrade,
     marking: Marking,
     expected_version: int,
 ) -> IndicatorUploadResult:
-    """Correlate the uploaded logs against the uploaded indicator sets and add
-    the actor-linked matches to the case as `user` (the API and the case page).
+    """Correlate the uploaded logs against the uploaded indicator sets and the
+    ``stored`` knowledge bases' indicators (:meth:`App.stored_indicators`), and
+    add the actor-linked matches to the case as `user` (the API and the case page).
 
     Checked before any work: the caller may see the case, the marking is within
-    the caller's clearance, at least one file of each kind. A malformed
+    the caller's clearance, at least one log and one indicator source. A malformed
     indicator set or an unreadable log answers 422, naming the file and the
     objects, and nothing is added."""
     check_own_marking(user, marking, "indicator matches")
     with app.uow(read_only=True) as uow:
         cases.view_case(uow, case_id, user.clearance, app.clock())
     chosen_indicators, chosen_logs = _chosen(indicator_files), _chosen(log_files)
-    if not chosen_indicators:
-        raise HTTPException(422, "choose at least one indicator file (STIX bundle or MISP export)")
+    stored = [s.strip() for s in stored if s.strip()]
+    if not chosen_indicators and not stored:
+        raise HTTPException(
+            422,
+            "choose the indicators: a file (STIX bundle or MISP export) "
+            "or a knowledge base stored on this server",
+        )
     if not chosen_logs:
         raise HTTPException(
             422, "choose at least one log of observables (CSV, JSON lines or Parquet)"
         )
-    imports = _read_indicators(chosen_indicators)
+    imports = [*_read_indicators(chosen_indicators), *map(app.stored_indicators, stored)]
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     with tempfile.TemporaryDirectory(prefix="watchfloor-upload-") as tmp:
         names = _saved_logs(chosen_logs, FilePath(tmp))
@@ -244,17 +254,20 @@ def add_indicator_matches_api(
     case_id: CaseId,
     user: Adder,
     app: AppDep,
-    indicators: Uploads,
     observables: Uploads,
     expected_version: Version,
+    indicators: Uploads = [],  # noqa: B006 (FastAPI copies defaults)
+    knowledge_base: Stored = [],  # noqa: B006
     grade: Grade = "B2",
     classification: Classification = "NU",
     releasable_to: Audiences = "NATO",
     tlp: Tlp = "AMBER",
 ) -> dict[str, Any]:
-    """A multipart form: `indicators` (STIX 2.0/2.1 bundles or MISP exports)
-    and `observables` (logs as .csv, .jsonl or .parquet, columns found by
-    name), each repeatable. Every match whose indicator points at an actor of
+    """A multipart form: `observables` (logs as .csv, .jsonl or .parquet,
+    columns found by name) and the indicators: `indicators` (STIX 2.0/2.1
+    bundles or MISP exports) and `knowledge_base` (`NAME` or `NAME@VERSION` of
+    a stored knowledge base, e.g. a polled TAXII feed), each repeatable, at
+    least one of the two. Every match whose indicator points at an actor of
     the case (by id, name or alias) becomes one evidence item per indicator
     value, graded `grade` and marked as given (an indicator's TLP raises it);
     items already in the case are skipped. The answer lists what was added,
@@ -266,6 +279,7 @@ def add_indicator_matches_api(
         case_id,
         indicators,
         observables,
+        stored=knowledge_base,
         grade=AdmiraltyGrade.parse(grade),
         marking=marking,
         expected_version=expected_version,
@@ -279,9 +293,10 @@ def add_indicator_matches_page(
     case_id: CaseId,
     user: Adder,
     app: AppDep,
-    indicators: Uploads,
     observables: Uploads,
     expected_version: Version,
+    indicators: Uploads = [],  # noqa: B006 (FastAPI copies defaults)
+    knowledge_base: Stored = [],  # noqa: B006
     grade: Grade = "B2",
     classification: Classification = "NU",
     releasable_to: Audiences = "NATO",
@@ -296,6 +311,7 @@ def add_indicator_matches_page(
         case_id,
         indicators,
         observables,
+        stored=knowledge_base,
         grade=AdmiraltyGrade.parse(grade),
         marking=marking,
         expected_version=expected_version,

@@ -324,10 +324,11 @@ def case_page(
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     case, a, view = _package(app, case_id, user)
-    knowledge_bases = []
-    if case.status.value == "open" and user.may(Permission.ADD_EVIDENCE):  # for its form
-        records = KnowledgeBaseRepository(app.engine).all()
-        knowledge_bases = [f"{r.name}@{r.version}" for r in reversed(records)]
+    knowledge_bases, indicator_bases = [], []
+    if case.status.value == "open" and user.may(Permission.ADD_EVIDENCE):  # for its forms
+        repository = KnowledgeBaseRepository(app.engine)
+        knowledge_bases = [f"{r.name}@{r.version}" for r in reversed(repository.all())]
+        indicator_bases = repository.names_holding("indicator")
     return render(
         request,
         "case.html",
@@ -343,6 +344,7 @@ def case_page(
         classifications=[c for c in Classification if c <= user.clearance.level],
         tlps=[t for t in TLP if t <= user.clearance.max_tlp],
         knowledge_bases=knowledge_bases,
+        indicator_bases=indicator_bases,
     )
 
 
