@@ -758,13 +758,57 @@ def _add_text(
     kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
 ) -> int:  # fmt: skip
     """Key ``n``: the text at bytes ``start:stop`` of the block's buffer."""
+    h = _text_hash64(tag, buf64, start, stop)
+    return _add_hashed(n, tag, h, start, stop, kt, kh, khi, klo, ks, ke)
+
+
+@njit(inline="always", cache=True)
+def _add_hashed(
+    n: int, tag: int, h: np.uint64, start: int, stop: int, kt: np.ndarray, kh: np.ndarray,
+    khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
+) -> int:  # fmt: skip
+    """Key ``n``: the text at ``start:stop`` of the block's buffer, its hash ``h`` known."""
     kt[_u(n)] = tag
-    kh[_u(n)] = _text_hash64(tag, buf64, start, stop)
+    kh[_u(n)] = h
     khi[_u(n)] = _ZERO
     klo[_u(n)] = _ZERO
     ks[_u(n)] = start
     ke[_u(n)] = stop
     return n + 1
+
+
+# Byte ranges tested eight bytes at a time on 7-bit bytes: adding 0x80 - lo sets
+# a byte's top bit when it is >= lo, adding 0x7F - hi when it is > hi (no carry
+# crosses a byte below 0x80).
+_FROM_0 = np.uint64(0x5050505050505050)
+_PAST_9 = np.uint64(0x4646464646464646)
+_FROM_UPPER_A = np.uint64(0x3F3F3F3F3F3F3F3F)
+_PAST_UPPER_F = np.uint64(0x3939393939393939)
+_FROM_LOWER_A = np.uint64(0x1F1F1F1F1F1F1F1F)
+_PAST_LOWER_F = np.uint64(0x1919191919191919)
+
+
+@njit(inline="always", cache=True)
+def _hex_words(
+    data: np.ndarray, a: int, width: int, out64: np.ndarray, at: int, tag: int
+) -> tuple[bool, np.uint64]:
+    """A hash value of ``width`` bytes (a multiple of eight) at ``data[a:]``,
+    eight bytes at a time: whether every byte is a hex digit, and the text
+    key's hash (:func:`_text_hash`) of it lower-cased, which is written to
+    words ``out64[at:]``."""
+    h = _text_seed(tag, width)
+    bad = _ZERO
+    for k in range(width >> 3):
+        w = _load64(data, a + 8 * k)
+        x = w & _LOW7
+        digit = (x + _FROM_0) & ~(x + _PAST_9)
+        upper = (x + _FROM_UPPER_A) & ~(x + _PAST_UPPER_F)
+        lower = (x + _FROM_LOWER_A) & ~(x + _PAST_LOWER_F)
+        bad |= ((digit | upper | lower) & ~w & _HIGH_BITS) ^ _HIGH_BITS
+        w |= (upper & _HIGH_BITS) >> np.uint64(2)
+        out64[_u(at + k)] = w
+        h = _text_step(h, w)
+    return bad == _ZERO, _mix(h)
 
 
 @njit(inline="always", cache=True)
@@ -1250,16 +1294,16 @@ def _scan_rows(
             else:
                 w = b - a
                 want = 32 if kind == K_MD5 else (40 if kind == K_SHA1 else 64)
-                hexes = _HEX if w == want else 0
-                for i in range(w):
-                    c = data[_u(a + i)]
-                    hexes &= _CLASS[c]
-                    text[_u(pos + i)] = _lower(c)
-                if hexes == 0:
+                # checked and lower-cased a word at a time, at a word of the buffer
+                at = (pos + 7) & ~7
+                ok = False
+                if w == want:
+                    ok, h = _hex_words(data, a, w, text64, at >> 3, kind)
+                if not ok:
                     why = R_MD5 + kind - K_MD5
                 else:
-                    end = pos + w
-                    n = _add_text(n, kind, text64, pos, end, kt, kh, khi, klo, ks, ke)
+                    end = at + w
+                    n = _add_hashed(n, kind, h, at, end, kt, kh, khi, klo, ks, ke)
         if why != 0:
             j_row[_u(nj)] = r
             j_why[_u(nj)] = why
