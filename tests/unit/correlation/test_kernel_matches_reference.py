@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import re
 
 import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 
 from watchfloor.engines.correlation import IndicatorSet, _compiled
 from watchfloor.engines.correlation._compiled import T_REFERENCE, T_UNKNOWN
 from watchfloor.engines.correlation.kernel import REASONS, Kernel, _type_codes, type_code
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
 from watchfloor.engines.correlation.keys import (
+    IPV4_RE,
     TYPE_NAMES,
     Key,
     KeyPlan,
@@ -147,6 +151,45 @@ def test_hash_values_accept_exactly_the_hex_digits() -> None:
             assert not value.isascii(), (value, type_name)
             continue
         assert keys == _reference(value, type_name), (value, type_name)
+
+
+@njit  # not cached: a cached copy would not see a change of the kernel's module
+def _ipv4_both(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    words = np.empty(offsets.size - 1, np.int64)
+    single = np.empty_like(words)
+    for i in range(words.size):
+        words[i] = _compiled._ipv4(data, offsets[i], offsets[i + 1])
+        single[i] = _compiled._ipv4_bytes(data, offsets[i], offsets[i + 1])
+    return words, single
+
+
+def _ipv4_expected(value: str) -> int:
+    if not re.fullmatch(IPV4_RE, value):
+        return -2
+    try:
+        return int(ipaddress.IPv4Address(value))
+    except ValueError:
+        return -1
+
+
+def test_ipv4_read_as_words_agrees_with_byte_by_byte_and_the_reference() -> None:
+    # the kernel reads an address as two words (byte by byte near the buffer's
+    # end): every combination of octet forms, and their edges
+    forms = ["", "0", "00", "01", "1", "9", "10", "99", "100", "199", "255", "256", "999"]
+    values = [".".join(p) for p in itertools.product([*forms, "1000", "a"], repeat=4)]
+    values += [".".join(p) for n in (3, 5) for p in itertools.product(forms[:6], repeat=n)]
+    values += ["255.255.255.255", "0.0.0.0", "1.2.3.4.", ".1.2.3", "1.2.3.4/8", "1.2.3.4:80"]
+    values += ["1.2.3.4\x00", "1.2.3.\x7f", "1.2.3.\u00e9", "１.2.3.4", "1.2.3.4 ", "1-2.3.4"]
+    raw = [v.encode() for v in values]
+    offsets = np.cumsum([0] + [len(r) for r in raw]).astype(np.int64)
+    data = np.frombuffer(b"".join(raw) + bytes(16), np.uint8)  # padded: words everywhere
+    words, single = _ipv4_both(offsets, data)
+    assert words.tolist() == single.tolist()
+    assert words.tolist() == [_ipv4_expected(v) for v in values]
+    assert sum(1 for w in words if w >= 0) > 4_000  # many were addresses
+    assert sum(1 for w in words if w == -1) > 5_000  # many of the form, above 255
+    tight = np.frombuffer(b"".join(raw), np.uint8)  # unpadded: the last ones byte by byte
+    assert _ipv4_both(offsets, tight)[0].tolist() == words.tolist()
 
 
 def test_edge_cases_agree() -> None:
