@@ -115,7 +115,20 @@ url = st.builds(
     domain | ipv4 | st.just("[2001:db8::1]"),
     st.sampled_from(["", ":80", ":443", ":8080", ":"]),
     st.sampled_from(["", "/", "/A/b", "?q=1", "/x#frag", "#f"]),
-) | st.sampled_from(["evil.example/x", "http://", "://x", "http://user@h.example/"])
+) | st.sampled_from(
+    [
+        "evil.example/x",
+        "http://",
+        "://x",
+        "http://user@h.example/",
+        "http://user:pw@H.example:8080/x",
+        "http://a@b@c.example/",
+        "http://[zz]/",
+        "http://[::1]:80/",
+        "http://[1.2.3.4]/",
+        "HTTP://Ünï.example/",
+    ]
+)
 hexes = st.text(alphabet="0123456789abcdefABCDEFg", min_size=30, max_size=66)
 values = (ipv4 | ipv6 | domain | url | hexes | st.text(max_size=6)).map(lambda v: v) | st.builds(
     lambda v: f" {v} ", ipv4 | domain
@@ -190,6 +203,26 @@ def test_ipv4_read_as_words_agrees_with_byte_by_byte_and_the_reference() -> None
     assert sum(1 for w in words if w == -1) > 5_000  # many of the form, above 255
     tight = np.frombuffer(b"".join(raw), np.uint8)  # unpadded: the last ones byte by byte
     assert _ipv4_both(offsets, tight)[0].tolist() == words.tolist()
+
+
+def test_urls_of_every_shape_agree() -> None:
+    # userinfo (with a colon), bracketed hosts, ports, and the host's own checks
+    hosts = ["h.example", "H.Example.", "1.2.3.4", "999.1.1.1", "[2001:db8::1]", "[zz]", ""]
+    shapes = [
+        f"{scheme}{user}{host}{port}{path}"
+        for scheme in ("http://", "HTTPS://", "ftp://", "x-y+z://", "")
+        for user in ("", "u@", "u:pw@", "a@b@")
+        for host in hosts
+        for port in ("", ":80", ":443", ":8080", ":")
+        for path in ("", "/", "/A?b=1", "#f", "/p#f\nx")
+    ]
+    batch = [(v, t) for v in shapes for t in (None, "url")]
+    got = _kernel_keys(batch)
+    for (value, type_name), keys in zip(batch, got, strict=True):
+        if keys == "reference":
+            assert not value.isascii(), (value, type_name)
+            continue
+        assert keys == _reference(value, type_name), (value, type_name)
 
 
 def test_edge_cases_agree() -> None:

@@ -412,10 +412,16 @@ def _contains(data: np.ndarray, a: int, b: int, c: int) -> bool:
 
 @njit(inline="always", cache=True)
 def _ascii(data: np.ndarray, a: int, b: int) -> bool:
+    """Whether bytes ``a:b`` are all ASCII: eight at a time, the rest one by one."""
+    words = _ZERO
+    i = a
+    while i + 8 <= b:
+        words |= _load64(data, i)
+        i += 8
     bits = 0
-    for i in range(a, b):
-        bits |= data[_u(i)]
-    return bits < 128
+    for j in range(i, b):
+        bits |= data[_u(j)]
+    return bits < 128 and (words & _HIGH_BITS) == _ZERO
 
 
 _DIGITS_FROM = np.uint64(0x5050505050505050)  # byte >= "0": top bit set
@@ -1058,7 +1064,7 @@ def _url(
     if ip != -2:
         if ip >= 0:
             n = _ipv4_keys(ip, v4_prefixes, v4_masks, n, kt, kh, khi, klo, ks, ke)
-    elif not _contains(buf, ha, hb, _COLON):
+    elif ha == host_at or not _contains(buf, ha, hb, _COLON):  # unbracketed: no colon
         while ha < hb and buf[_u(ha)] == _SPACE:
             ha += 1
         while hb > ha and buf[_u(hb - 1)] == _SPACE:
