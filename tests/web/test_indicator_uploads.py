@@ -10,6 +10,7 @@ from typing import Any
 from tests.integration.helpers import FEED, poll_feed
 from tests.unit.correlation.helpers import indicator_bundle, write_log
 from tests.web.conftest import VISIBLE_CASE, Cell, csrf_of, version_of
+from watchfloor.adapters.taxii.poller import knowledge_base_sink
 from watchfloor.domain.users import Role
 
 API = f"/api/cases/{VISIBLE_CASE}/indicator-matches"
@@ -209,3 +210,30 @@ def test_a_partner_feed_polled_into_the_store_serves_as_the_indicators(
     r = api.post(API, data=_form(version), files=files)
     assert r.status_code == 422 and "choose the indicators" in r.json()["detail"]
     assert version_of(api, VISIBLE_CASE) == version
+
+
+def test_stored_indicators_above_the_uploaders_tlp_are_not_used(cell: Cell, tmp_path: Path) -> None:
+    amber = indicator_bundle(actor="Actor A")
+    objects = amber["objects"]
+    assert isinstance(objects, list)
+    objects[1]["object_marking_refs"] = [
+        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"  # TLP:AMBER
+    ]
+    knowledge_base_sink(cell.app.engine, "amber-feed")(objects, "2025-01-01T00:00:00Z")
+    log = write_log(tmp_path / "dns.csv", [("2025-02-02T00:00:00Z", "evil.example", None)])
+    files = [("observables", ("dns.csv", log.read_bytes(), "text/csv"))]
+    version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)
+    form = {**_form(version), "knowledge_base": "amber-feed"}
+    # a partner cleared to TLP:GREEN: the AMBER indicator is counted, not used nor shown
+    r = cell.api(Role.PARTNER).post(API, data=form, files=files)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["matches"] == 0 and out["added"] == [] and out["left_out"] == []
+    assert out["indicator_sets"][0]["skipped"] == [
+        "1 indicator value(s): marked above your TLP clearance; not used"
+    ]
+    assert "evil.example" not in r.text
+    # an analyst cleared to TLP:RED uses it
+    r = cell.api(Role.WATCH_ANALYST).post(API, data=form, files=files)
+    assert r.status_code == 200, r.text
+    assert r.json()["matches"] == 1

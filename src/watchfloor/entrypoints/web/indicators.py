@@ -31,13 +31,14 @@ from fastapi.responses import HTMLResponse
 from watchfloor.adapters.indicators import (
     IndicatorImport,
     IndicatorImportError,
+    Problem,
     parse_indicator_file,
 )
 from watchfloor.adapters.observables import ObservableLogError, detect_log, read_observables
 from watchfloor.bootstrap import App
 from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.grading import AdmiraltyGrade
-from watchfloor.domain.markings import Marking
+from watchfloor.domain.markings import TLP, Clearance, Marking
 from watchfloor.domain.users import Permission
 from watchfloor.engines.correlation import DuckDBCorrelator, IndicatorSet
 from watchfloor.engines.correlation.model import Match, RejectedRow
@@ -138,6 +139,22 @@ def _read_indicators(files: Sequence[UploadFile]) -> list[IndicatorImport]:
     return imports
 
 
+def _within(imported: IndicatorImport, clearance: Clearance) -> IndicatorImport:
+    """A stored knowledge base's indicators as ``clearance`` may use them:
+    those marked above its TLP are left out, counted but not shown (the
+    uploader's own files are theirs to use)."""
+    usable = [
+        i for i in imported.indicators if i.tlp is None or TLP.parse(i.tlp) <= clearance.max_tlp
+    ]
+    hidden = len(imported.indicators) - len(usable)
+    if hidden:
+        imported.skipped.append(
+            Problem(f"{hidden} indicator value(s)", "marked above your TLP clearance; not used")
+        )
+    imported.indicators = usable
+    return imported
+
+
 def _saved_logs(files: Sequence[UploadFile], directory: FilePath) -> dict[str, str]:
     """Each log written under ``directory``: its path there -> the name it was uploaded as."""
     names: dict[str, str] = {}
@@ -186,7 +203,8 @@ def correlate_uploads(
         raise HTTPException(
             422, "choose at least one log of observables (CSV, JSON lines or Parquet)"
         )
-    imports = [*_read_indicators(chosen_indicators), *map(app.stored_indicators, stored)]
+    kept = [_within(app.stored_indicators(ref), user.clearance) for ref in stored]
+    imports = [*_read_indicators(chosen_indicators), *kept]
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     with tempfile.TemporaryDirectory(prefix="watchfloor-upload-") as tmp:
         names = _saved_logs(chosen_logs, FilePath(tmp))
