@@ -3,9 +3,9 @@
 An analyst uploads one or more forensic logs (CSV, JSON lines, Parquet) and
 names the indicators: uploaded sets (STIX 2.0/2.1 bundles, MISP exports),
 knowledge bases stored on the server (`watchfloor kb load`, a partner's TAXII
-feed polled with `watchfloor taxii poll`), or both; the logs
-are correlated in this process (DuckDB and the compiled kernel, as `watchfloor
-correlate` does) and the actor-linked matches are added to the case
+feed polled with `watchfloor taxii poll`), or both. The logs are correlated
+in this process (DuckDB and the compiled kernel, as `watchfloor correlate`
+does) and the actor-linked matches are added to the case
 (`service.cyber.add_indicator_matches`). The page then shows what matched,
 what was added, what was left out and why, and the malformed rows skipped.
 
@@ -266,7 +266,7 @@ def _form_marking(classification: str, releasable_to: str, tlp: str) -> Marking:
 @router.post(
     "/api/cases/{case_id}/indicator-matches",
     tags=["api"],
-    summary="Correlate uploaded logs against uploaded indicator sets; add the matches",
+    summary="Correlate uploaded logs against uploaded or stored indicator sets; add the matches",
 )
 def add_indicator_matches_api(
     case_id: CaseId,
