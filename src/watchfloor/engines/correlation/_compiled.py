@@ -221,27 +221,17 @@ def _text_hash(tag: int, buf: np.ndarray, start: int, stop: int) -> np.uint64:
 
 
 @njit(inline="always", cache=True)
-def _word(buf64: np.ndarray, i: int) -> np.uint64:
-    """Eight bytes from byte ``i`` of the buffer viewed as ``buf64``, little-endian
-    (as :func:`_load64` reads them), from at most two aligned words."""
-    j = i >> 3
-    shift = np.uint64((i & 7) * 8)
-    if shift == _ZERO:
-        return np.uint64(buf64[_u(j)])
-    return np.uint64((buf64[_u(j)] >> shift) | (buf64[_u(j + 1)] << (np.uint64(64) - shift)))
-
-
-@njit(inline="always", cache=True)
-def _text_hash64(tag: int, buf64: np.ndarray, start: int, stop: int) -> np.uint64:
-    """:func:`_text_hash` of bytes ``start:stop`` of a buffer padded with at
-    least eight bytes and viewed as 64-bit words: the same value, fewer loads."""
+def _text_hash_padded(tag: int, buf: np.ndarray, start: int, stop: int) -> np.uint64:
+    """:func:`_text_hash` of bytes ``start:stop`` of a buffer with at least
+    eight bytes after ``stop``: the same value, every step one load of eight
+    bytes at any alignment, the last one masked (no loop over the tail)."""
     h = _text_seed(tag, stop - start)
     i = start
     while i + 8 <= stop:
-        h = _text_step(h, _word(buf64, i))
+        h = _text_step(h, _load64(buf, i))
         i += 8
     if i < stop:
-        w = _word(buf64, i) & ((np.uint64(1) << np.uint64(8 * (stop - i))) - np.uint64(1))
+        w = _load64(buf, i) & (_ONES >> np.uint64(64 - 8 * (stop - i)))
         h = (h ^ w) * _M1
     return _mix(h)
 
@@ -865,11 +855,11 @@ def _add_int(
 
 @njit(inline="always", cache=True)
 def _add_text(
-    n: int, tag: int, buf64: np.ndarray, start: int, stop: int, kt: np.ndarray,
+    n: int, tag: int, buf: np.ndarray, start: int, stop: int, kt: np.ndarray,
     kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
 ) -> int:  # fmt: skip
     """Key ``n``: the text at bytes ``start:stop`` of the block's buffer."""
-    h = _text_hash64(tag, buf64, start, stop)
+    h = _text_hash_padded(tag, buf, start, stop)
     return _add_hashed(n, tag, h, start, stop, kt, kh, khi, klo, ks, ke)
 
 
@@ -924,7 +914,7 @@ def _hex_words(
 
 @njit(inline="always", cache=True)
 def _domain_keys(
-    buf64: np.ndarray, a: int, b: int, dots: np.ndarray, ndots: int, depths: np.ndarray,
+    buf: np.ndarray, a: int, b: int, dots: np.ndarray, ndots: int, depths: np.ndarray,
     n: int, kt: np.ndarray, kh: np.ndarray, khi: np.ndarray, klo: np.ndarray,
     ks: np.ndarray, ke: np.ndarray,
 ) -> int:  # fmt: skip
@@ -935,7 +925,7 @@ def _domain_keys(
         if d > ndots + 1:
             break
         start = a if d == ndots + 1 else dots[_u(ndots - d)] + 1
-        n = _add_text(n, TAG_DOMAIN, buf64, start, b, kt, kh, khi, klo, ks, ke)
+        n = _add_text(n, TAG_DOMAIN, buf, start, b, kt, kh, khi, klo, ks, ke)
     return n
 
 
@@ -952,7 +942,7 @@ def _ipv4_keys(
 
 @njit(inline="always", cache=True)
 def _url(
-    data: np.ndarray, a: int, b: int, buf: np.ndarray, buf64: np.ndarray, at: int,
+    data: np.ndarray, a: int, b: int, buf: np.ndarray, at: int,
     dots: np.ndarray,
     v4_prefixes: np.ndarray, v4_masks: np.ndarray, depths: np.ndarray, n: int,
     kt: np.ndarray, kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray,
@@ -1054,7 +1044,7 @@ def _url(
     for i in range(f, b):  # "#.*" does not cross a line end
         if data[_u(i)] == 10:
             return -1, at
-    n = _add_text(n, TAG_URL, buf64, at, w, kt, kh, khi, klo, ks, ke)
+    n = _add_text(n, TAG_URL, buf, at, w, kt, kh, khi, klo, ks, ke)
     # the host, as an IPv4 address or a domain
     ha, hb = host_at, host_end
     if hb - ha >= 2 and buf[_u(ha)] == _LBRACKET and buf[_u(hb - 1)] == _RBRACKET:
@@ -1072,7 +1062,7 @@ def _url(
         # checked in place: the host is already written, lower-cased
         d_end, ndots = _domain(buf, ha, hb, buf, ha, dots)
         if d_end >= 0:
-            n = _domain_keys(buf64, ha, d_end, dots, ndots, depths, n, kt, kh, khi, klo, ks, ke)
+            n = _domain_keys(buf, ha, d_end, dots, ndots, depths, n, kt, kh, khi, klo, ks, ke)
     return n, w
 
 
@@ -1388,16 +1378,14 @@ def _scan_rows(
                 if end < 0:
                     why = R_DOMAIN
                 else:
-                    n = _domain_keys(
-                        text64, pos, end, ps, ndots, depths, n, kt, kh, khi, klo, ks, ke
-                    )
+                    n = _domain_keys(text, pos, end, ps, ndots, depths, n, kt, kh, khi, klo, ks, ke)
             elif kind == K_URL:
                 if not _ascii(data, a, b):  # the caller normalises it
                     f_row[_u(nf)] = r
                     nf += 1
                     continue
                 n, end = _url(
-                    data, a, b, text, text64, pos, ps, v4_prefixes, v4_masks, depths, n,
+                    data, a, b, text, pos, ps, v4_prefixes, v4_masks, depths, n,
                     kt, kh, khi, klo, ks, ke,
                 )  # fmt: skip
                 if n < 0:
