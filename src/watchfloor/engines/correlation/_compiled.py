@@ -151,6 +151,30 @@ def _trailing_zeros_typer(typingctx: Any, word: Any) -> Any:
 _trailing_zeros: Any = intrinsic(_trailing_zeros_typer)
 
 
+def _store64_typer(typingctx: Any, array: Any, index: Any, word: Any) -> Any:
+    """Write a 64-bit word little-endian at byte ``index`` of a byte array, at
+    any alignment (one instruction; no bounds check: the caller keeps
+    ``index + 8 <= array.size``)."""
+    if not isinstance(array, types.Array) or array.dtype != types.uint8:
+        return None
+    if not isinstance(index, types.Integer) or not isinstance(word, types.Integer):
+        return None
+    signature = types.void(array, index, word)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        at = context.cast(builder, args[1], sig.args[1], types.intp)
+        value = context.cast(builder, args[2], sig.args[2], types.uint64)
+        address = builder.bitcast(builder.gep(data, [at]), ir.IntType(64).as_pointer())
+        builder.store(value, address, align=1)
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+_store64: Any = intrinsic(_store64_typer)
+
+
 @njit(inline="always", cache=True)
 def _u(i: int) -> np.uint64:
     """An index that is not negative, as unsigned: Numba then indexes without
@@ -940,6 +964,52 @@ def _ipv4_keys(
     return n
 
 
+_REPEAT = np.uint64(0x0101010101010101)  # a byte times this: the byte in every place
+_COLONS = np.uint64(_COLON) * _REPEAT
+_SLASHES = np.uint64(_SLASH) * _REPEAT
+_QUESTIONS = np.uint64(_QUESTION) * _REPEAT
+_HASHMARKS = np.uint64(_HASHMARK) * _REPEAT
+_ATS = np.uint64(_AT) * _REPEAT
+
+
+@njit(inline="always", cache=True)
+def _zero_bytes(x: np.uint64) -> np.uint64:
+    """The top bit of every zero byte of ``x``: exact for the lowest one (a
+    borrow may mark bytes above it falsely, never below)."""
+    return (x - _REPEAT) & ~x & _HIGH_BITS
+
+
+@njit(inline="always", cache=True)
+def _find_byte(
+    data: np.ndarray, i: int, b: int, c1: np.uint64, c2: np.uint64, c3: np.uint64,
+    c4: np.uint64, c5: np.uint64,
+) -> int:  # fmt: skip
+    """The first position in ``i:b`` of any of five bytes (each given in every
+    place of a word: ``c * _REPEAT``), else ``b``; eight bytes a step, so a
+    delimiter's place is not a branch per byte. Reads up to seven bytes past
+    ``b``: the caller keeps ``b + 8 <= data.size``."""
+    while i < b:
+        w = _load64(data, i)
+        found = (
+            _zero_bytes(w ^ c1) | _zero_bytes(w ^ c2) | _zero_bytes(w ^ c3)
+            | _zero_bytes(w ^ c4) | _zero_bytes(w ^ c5)
+        )  # fmt: skip
+        if found != _ZERO:
+            return min(i + int(np.int64(_trailing_zeros(found) >> np.uint64(3))), b)
+        i += 8
+    return b
+
+
+@njit(inline="always", cache=True)
+def _copy_words(src: np.ndarray, a: int, b: int, out: np.ndarray, at: int, lower: bool) -> None:
+    """Bytes ``a:b`` of ``src`` to ``out[at:]``, ASCII lower-cased if ``lower``,
+    eight at a time (up to seven bytes past each end are read and written:
+    the caller keeps room)."""
+    for k in range(0, b - a, 8):
+        w = _load64(src, a + k)
+        _store64(out, at + k, _lower64(w) if lower else w)
+
+
 @njit(inline="always", cache=True)
 def _url(
     data: np.ndarray, a: int, b: int, buf: np.ndarray, at: int,
@@ -950,17 +1020,22 @@ def _url(
 ) -> tuple[int, int]:  # fmt: skip
     """keys.split_url and the URL's probe keys, from key ``n`` on, the text
     written at ``buf[at:]``: (the next key, -1 if not a URL; the end written)."""
-    # the scheme: letters etc. up to the first colon, which must open "://"
-    has_scheme = False
-    for i in range(a, b - 2):
-        if data[_u(i)] == _COLON and data[_u(i + 1)] == _SLASH and data[_u(i + 2)] == _SLASH:
-            has_scheme = True
-            break
+    # the scheme: letters etc. up to the first colon, which must open "://";
+    # whole words are read where the source has room past the value
+    words = b + 8 <= data.size
+    if words:
+        c = _find_byte(data, a, b, _COLONS, _COLONS, _COLONS, _COLONS, _COLONS)
+    else:
+        c = a
+        while c < b and data[_u(c)] != _COLON:
+            c += 1
+    has_scheme = c + 2 < b and data[_u(c + 1)] == _SLASH and data[_u(c + 2)] == _SLASH
+    if not has_scheme:  # "://" after a first colon that does not open it: not a URL
+        for i in range(c + 1, b - 2):
+            if data[_u(i)] == _COLON and data[_u(i + 1)] == _SLASH and data[_u(i + 2)] == _SLASH:
+                return -1, at
     w = at
     if has_scheme:
-        c = a
-        while data[_u(c)] != _COLON:
-            c += 1
         if c + 2 >= b or data[_u(c + 1)] != _SLASH or data[_u(c + 2)] != _SLASH:
             return -1, at
         if c == a or not _has(data[_u(a)], _ALPHA):
@@ -982,18 +1057,26 @@ def _url(
     buf[_u(w + 1)] = _SLASH
     buf[_u(w + 2)] = _SLASH
     w += 3
-    # [userinfo@]
-    hs = s
-    for i in range(s, b):
-        ch = data[_u(i)]
-        if ch == _SLASH or ch == _QUESTION or ch == _HASHMARK:
-            break
-        if ch == _AT:
-            hs = i + 1
-            break
-    # host: [v6 literal] or anything up to / ? # :
+    # [userinfo@]: the usual host (no userinfo, no bracket) found in words
     he = -1
-    if hs < b and data[_u(hs)] == _LBRACKET:
+    hs = s
+    if words and s < b and data[_u(s)] != _LBRACKET:
+        d = _find_byte(data, s, b, _SLASHES, _QUESTIONS, _HASHMARKS, _ATS, _COLONS)
+        e = d
+        if d < b and data[_u(d)] == _COLON:  # a port, or "user:password@"
+            e = _find_byte(data, d, b, _SLASHES, _QUESTIONS, _HASHMARKS, _ATS, _ATS)
+        if e == b or data[_u(e)] != _AT:
+            he = d
+    if he < 0:
+        for i in range(s, b):
+            ch = data[_u(i)]
+            if ch == _SLASH or ch == _QUESTION or ch == _HASHMARK:
+                break
+            if ch == _AT:
+                hs = i + 1
+                break
+    # host: [v6 literal] or anything up to / ? # :
+    if he < 0 and hs < b and data[_u(hs)] == _LBRACKET:
         j = hs + 1
         while j < b and (_has(data[_u(j)], _HEX) or data[_u(j)] == _COLON or data[_u(j)] == _DOT):
             j += 1
@@ -1009,9 +1092,13 @@ def _url(
     if he == hs:
         return -1, at
     host_at = w
-    for i in range(hs, he):
-        buf[_u(w)] = _lower(data[_u(i)])
-        w += 1
+    if words:
+        _copy_words(data, hs, he, buf, w, True)
+        w += he - hs
+    else:
+        for i in range(hs, he):
+            buf[_u(w)] = _lower(data[_u(i)])
+            w += 1
     host_end = w
     # [:port], then path and query up to the fragment
     j = he
@@ -1033,14 +1120,16 @@ def _url(
         buf[_u(w)] = _SLASH
         w += 1
     # path and query, copied up to the fragment
-    f = j
-    while f < b:
-        ch = data[_u(f)]
-        if ch == _HASHMARK:
-            break
-        buf[_u(w)] = ch
-        w += 1
-        f += 1
+    if words:
+        f = _find_byte(data, j, b, _HASHMARKS, _HASHMARKS, _HASHMARKS, _HASHMARKS, _HASHMARKS)
+        _copy_words(data, j, f, buf, w, False)
+        w += f - j
+    else:
+        f = j
+        while f < b and data[_u(f)] != _HASHMARK:
+            buf[_u(w)] = data[_u(f)]
+            w += 1
+            f += 1
     for i in range(f, b):  # "#.*" does not cross a line end
         if data[_u(i)] == 10:
             return -1, at
