@@ -438,6 +438,9 @@ def _ascii(data: np.ndarray, a: int, b: int) -> bool:
     return bits < 128 and (words & _HIGH_BITS) == _ZERO
 
 
+# Byte ranges tested eight bytes at a time on 7-bit bytes: adding 0x80 - lo sets
+# a byte's top bit when it is >= lo, adding 0x7F - hi when it is > hi (no carry
+# crosses a byte below 0x80).
 _DIGITS_FROM = np.uint64(0x5050505050505050)  # byte >= "0": top bit set
 _DIGITS_PAST = np.uint64(0x4646464646464646)  # byte > "9"
 _DOTS_FROM = np.uint64(0x5252525252525252)  # byte >= "."
@@ -902,11 +905,7 @@ def _add_hashed(
     return n + 1
 
 
-# Byte ranges tested eight bytes at a time on 7-bit bytes: adding 0x80 - lo sets
-# a byte's top bit when it is >= lo, adding 0x7F - hi when it is > hi (no carry
-# crosses a byte below 0x80).
-_FROM_0 = np.uint64(0x5050505050505050)
-_PAST_9 = np.uint64(0x4646464646464646)
+# More byte ranges (see _DIGITS_FROM): "A" to "F", "a" to "f"
 _FROM_UPPER_A = np.uint64(0x3F3F3F3F3F3F3F3F)
 _PAST_UPPER_F = np.uint64(0x3939393939393939)
 _FROM_LOWER_A = np.uint64(0x1F1F1F1F1F1F1F1F)
@@ -926,7 +925,7 @@ def _hex_words(
     for k in range(width >> 3):
         w = _load64(data, a + 8 * k)
         x = w & _LOW7
-        digit = (x + _FROM_0) & ~(x + _PAST_9)
+        digit = (x + _DIGITS_FROM) & ~(x + _DIGITS_PAST)
         upper = (x + _FROM_UPPER_A) & ~(x + _PAST_UPPER_F)
         lower = (x + _FROM_LOWER_A) & ~(x + _PAST_LOWER_F)
         bad |= ((digit | upper | lower) & ~w & _HIGH_BITS) ^ _HIGH_BITS
