@@ -225,6 +225,22 @@ def test_urls_of_every_shape_agree() -> None:
         assert keys == _reference(value, type_name), (value, type_name)
 
 
+def test_domains_of_every_shape_agree() -> None:
+    # names up to 32 bytes are read as four words, longer ones byte by byte
+    labels = ["", "a", "Ab", "x-y", "_", "9", "é", "a b", "a/b", "WWW", "l" * 20, "m" * 63]
+    labels.append("n" * 64)  # one too long
+    names = [".".join(p) for n in (1, 2, 3) for p in itertools.product(labels, repeat=n)]
+    names += [f"{name}." for name in names[:200]] + ["a..", ".", "..", "a." * 16 + "b"]
+    batch = [(v, t) for v in names for t in ("domain", None)]
+    got = _kernel_keys(batch)
+    assert sum(1 for g in got if g) > 1_000  # many were names
+    for (value, type_name), keys in zip(batch, got, strict=True):
+        if keys == "reference":
+            assert not value.isascii(), (value, type_name)
+            continue
+        assert keys == _reference(value, type_name), (value, type_name)
+
+
 def test_edge_cases_agree() -> None:
     batch: list[tuple[str | None, str | None]] = [
         (None, None),

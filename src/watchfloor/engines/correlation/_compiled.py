@@ -727,6 +727,65 @@ def _domain(
     return at + b - a, n
 
 
+# More byte ranges (see _DIGITS_FROM): capitals, small letters, "-" to ".", "_"
+_FROM_UPPER = np.uint64(0x3F3F3F3F3F3F3F3F)
+_PAST_UPPER = np.uint64(0x2525252525252525)
+_FROM_LOWER = np.uint64(0x1F1F1F1F1F1F1F1F)
+_PAST_LOWER = np.uint64(0x0505050505050505)
+_FROM_HYPHEN = np.uint64(0x5353535353535353)
+_FROM_UNDERSCORE = np.uint64(0x2121212121212121)
+_PAST_UNDERSCORE = np.uint64(0x2020202020202020)
+
+
+@njit(inline="always", cache=True)
+def _domain_short(
+    src: np.ndarray, a: int, b: int, out: np.ndarray, at: int, dots: np.ndarray
+) -> tuple[int, int]:
+    """:func:`_domain` of a usual name of at most 32 bytes (letters, digits,
+    ``-``, ``_``, dots) as four words, with no branch on its bytes: the dots
+    as a bit mask, the labels checked on it. (-3, 0): anything else, or no
+    room to read 32 bytes: :func:`_domain` decides."""
+    if b > a and src[_u(b - 1)] == _DOT:
+        b -= 1
+    n = b - a
+    if n <= 0 or n > 32 or a + 32 > src.size:
+        return -3, 0
+    mask = _ZERO  # bit i: byte i is a dot
+    bad = _ZERO
+    for k in range(4):
+        m = min(max(n - 8 * k, 0), 8)  # live bytes in this word
+        low = ((np.uint64(1) << np.uint64((8 * m) & 63)) - np.uint64(1)) | (
+            _ZERO - np.uint64(m >= 8)
+        )
+        live = low & _HIGH_BITS
+        w = _load64(src, a + 8 * k)
+        x = w & _LOW7
+        upper = (x + _FROM_UPPER) & ~(x + _PAST_UPPER)
+        usual = (
+            upper
+            | ((x + _FROM_LOWER) & ~(x + _PAST_LOWER))
+            | ((x + _DIGITS_FROM) & ~(x + _DIGITS_PAST))
+            | ((x + _FROM_HYPHEN) & ~(x + _DOTS_PAST))
+            | ((x + _FROM_UNDERSCORE) & ~(x + _PAST_UNDERSCORE))
+        )
+        bad |= (usual & ~w & live) ^ live
+        _store64(out, at + 8 * k, w | ((upper & live) >> np.uint64(2)))
+        dot = (x + _DOTS_FROM) & ~(x + _DOTS_PAST) & ~w & live
+        mask |= np.uint64(_bits_of_bytes(dot)) << np.uint64(8 * k)
+    if bad != _ZERO:
+        return -3, 0
+    # an empty label: a dot first, last, or next to another (none is too long)
+    edges = np.uint64(1) | (np.uint64(1) << np.uint64(n - 1))
+    if (mask & (edges | (mask >> np.uint64(1)))) != _ZERO:
+        return -1, 0
+    nd = 0
+    while mask != _ZERO:
+        dots[_u(nd)] = at + int(np.int64(_trailing_zeros(mask)))
+        nd += 1
+        mask &= mask - np.uint64(1)
+    return at + n, nd
+
+
 NAME_WIDTH = 16  # type names are compared as two 64-bit words, so at most this long
 
 
@@ -1458,7 +1517,9 @@ def _scan_rows(
                             kt, kh, khi, klo, ks, ke,
                         )  # fmt: skip
             elif kind == K_DOMAIN:
-                end, ndots = _domain(data, a, b, text, pos, ps)
+                end, ndots = _domain_short(data, a, b, text, pos, ps)
+                if end == -3:
+                    end, ndots = _domain(data, a, b, text, pos, ps)
                 if end == -2:  # not ASCII: the caller normalises it
                     f_row[_u(nf)] = r
                     nf += 1
