@@ -1283,7 +1283,8 @@ def scan(
     # a block's key texts, padded and also seen as 64-bit words for hashing
     text = np.zeros(max(1 << 16, 4 * (2 * maxlen + 40)) // 8 * 8 + 16, np.uint8)
     text64 = text.view(np.uint64)
-    ints = np.empty((8, BLOCK), np.int64)  # IPv6 parts or dots; key tags, spans, rows, kinds
+    # IPv6 parts or dots; key tags, spans, rows, kinds; the probe's candidates
+    ints = np.empty((9, BLOCK), np.int64)
     words = np.empty((3, BLOCK), np.uint64)  # key hashes, his, los
     m_row = np.empty(max(1024, rows // 16), np.int64)
     m_idx = np.empty_like(m_row)
@@ -1329,8 +1330,8 @@ def _probe_block(
     nk: int, ts: np.ndarray, table: np.ndarray, bloom: np.ndarray, ent: np.ndarray,
     ent_u: np.ndarray, e_data: np.ndarray, text: np.ndarray, kt: np.ndarray,
     kh: np.ndarray, khi: np.ndarray, klo: np.ndarray, ks: np.ndarray, ke: np.ndarray,
-    krow: np.ndarray, kkind: np.ndarray, first: np.ndarray, m_row: np.ndarray,
-    m_idx: np.ndarray, m_kind: np.ndarray, nm: int,
+    krow: np.ndarray, kkind: np.ndarray, cand: np.ndarray, first: np.ndarray,
+    m_row: np.ndarray, m_idx: np.ndarray, m_kind: np.ndarray, nm: int,
 ) -> int:  # fmt: skip
     """Probe the block's keys and emit the matches; the new match count, or -1
     when the match arrays are full.
@@ -1338,37 +1339,39 @@ def _probe_block(
     Tight loops over the block, each of memory reads independent of one
     another, and each prefetching what the next will read, so that the reads
     of many keys overlap: the Bloom filter for every key (its word was
-    prefetched when the key was made); the table for the
-    keys that pass it (``first``: the first entry of the key's hash, or -1);
-    the text of text keys; then the entries (one cache line each, see
-    :data:`ENTRY_FIELDS`), verified exactly.
+    prefetched when the key was made), listing the keys that pass it
+    (``cand``, a few in a hundred); the table for those (``first``: the first
+    entry of the key's hash, or -1); the text of text keys; then the entries
+    (one cache line each, see :data:`ENTRY_FIELDS`), verified exactly. The
+    later loops run over the candidates only.
     """
     bloom_mask = np.uint64(bloom.size - 1)
     slot_mask = np.uint64(table.size // 2 - 1)
     width = ent.shape[1]
+    nc = 0
     for q in range(nk):
         h = kh[_u(q)]
         bits = _bloom_bits(h)
         if (bloom[(h >> _BLOOM_SHIFT) & bloom_mask] & bits) == bits:
-            first[_u(q)] = 0
+            cand[_u(nc)] = q
+            nc += 1
             _prefetch(table, 2 * (h & slot_mask))
-        else:
-            first[_u(q)] = -1
-    for q in range(nk):
-        if first[_u(q)] == 0:
-            e = _slot_entry(table, kh[_u(q)])
-            first[_u(q)] = e
-            if e >= 0:
-                _prefetch(ent, e * width)
-    for q in range(nk):
-        e = first[_u(q)]
+    for c in range(nc):
+        e = _slot_entry(table, kh[_u(cand[_u(c)])])
+        first[_u(c)] = e
+        if e >= 0:
+            _prefetch(ent, e * width)
+    for c in range(nc):
+        e = first[_u(c)]
+        q = cand[_u(c)]
         if e >= 0 and ke[_u(q)] > ks[_u(q)]:
             _prefetch(e_data, ent[e, E_START])
     n_entries = ent.shape[0]
-    for q in range(nk):
-        e = first[_u(q)]
+    for c in range(nc):
+        e = first[_u(c)]
         if e < 0:
             continue
+        q = cand[_u(c)]
         h = kh[_u(q)]
         tag = kt[_u(q)]
         is_text = ke[_u(q)] > ks[_u(q)]
@@ -1426,6 +1429,7 @@ def _scan_rows(
     krow = ints[5]
     kkind = ints[6]
     passed = ints[7]
+    cand = ints[8]
     kh = words[0]
     khi = words[1]
     klo = words[2]
@@ -1444,7 +1448,7 @@ def _scan_rows(
             if not collect and nk > 0:
                 nm = _probe_block(
                     nk, ts, table, bloom, ent, ent_u, e_data, text, kt, kh, khi, klo,
-                    ks, ke, krow, kkind, passed, m_row, m_idx, m_kind, nm,
+                    ks, ke, krow, kkind, cand, passed, m_row, m_idx, m_kind, nm,
                 )  # fmt: skip
                 if nm < 0:  # full: undo the block, let the caller grow the arrays
                     counts[0], counts[1], counts[2], counts[3] = counts[0], block_nj, block_nf, nc
