@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -124,6 +125,25 @@ def test_sign_in_review_decide_and_download_the_package(
             browser.close()
 
 
+def _sandworm_hypothesis(page: Any, case_id: str) -> None:
+    """Sign in as the watch analyst and add Sandworm, alias G0034 and Voodoo Bear."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("User name").fill("watch")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"/cases/{case_id}")
+    hypothesis = page.locator("#add-hypothesis")
+    hypothesis.get_by_label("Hypothesis id").fill("H-SW")
+    hypothesis.get_by_label("Label", exact=True).fill("Sandworm did it")
+    hypothesis.get_by_label("Actor id", exact=True).fill("SANDWORM")
+    hypothesis.get_by_label("New actor's name").fill("Sandworm")
+    hypothesis.get_by_label("Aliases").fill("G0034, Voodoo Bear")
+    hypothesis.get_by_role("button", name="Add hypothesis").click()
+    expect(page.get_by_role("status")).to_contain_text("Hypothesis added")
+
+
 def test_an_analyst_adds_attack_observations_that_link_to_a_new_hypothesis(
     server: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -143,20 +163,7 @@ def test_an_analyst_adds_attack_observations_that_link_to_a_new_hypothesis(
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(base_url=base, viewport={"width": 1400, "height": 1000})
-            page.goto("/login")
-            page.get_by_label("User name").fill("watch")
-            page.get_by_label("Password").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.goto(f"/cases/{case_id}")
-
-            hypothesis = page.locator("#add-hypothesis")
-            hypothesis.get_by_label("Hypothesis id").fill("H-SW")
-            hypothesis.get_by_label("Label", exact=True).fill("Sandworm did it")
-            hypothesis.get_by_label("Actor id", exact=True).fill("SANDWORM")
-            hypothesis.get_by_label("New actor's name").fill("Sandworm")
-            hypothesis.get_by_label("Aliases").fill("G0034, Voodoo Bear")
-            hypothesis.get_by_role("button", name="Add hypothesis").click()
-            expect(page.get_by_role("status")).to_contain_text("Hypothesis added")
+            _sandworm_hypothesis(page, case_id)
 
             attack = page.locator("#add-attack")
             expect(attack.get_by_label("Knowledge base")).to_have_value("ics-attack@18.1")
@@ -198,20 +205,7 @@ def test_an_analyst_uploads_a_log_and_an_indicator_set_from_the_case_page(
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(base_url=base, viewport={"width": 1400, "height": 1000})
-            page.goto("/login")
-            page.get_by_label("User name").fill("watch")
-            page.get_by_label("Password").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.goto(f"/cases/{case_id}")
-
-            hypothesis = page.locator("#add-hypothesis")
-            hypothesis.get_by_label("Hypothesis id").fill("H-SW")
-            hypothesis.get_by_label("Label", exact=True).fill("Sandworm did it")
-            hypothesis.get_by_label("Actor id", exact=True).fill("SANDWORM")
-            hypothesis.get_by_label("New actor's name").fill("Sandworm")
-            hypothesis.get_by_label("Aliases").fill("G0034, Voodoo Bear")
-            hypothesis.get_by_role("button", name="Add hypothesis").click()
-            expect(page.get_by_role("status")).to_contain_text("Hypothesis added")
+            _sandworm_hypothesis(page, case_id)
 
             upload = page.locator("#add-indicator-matches")
             upload.get_by_label("Indicator sets").set_input_files(str(bundle))

@@ -445,6 +445,15 @@ _DIGITS_FROM = np.uint64(0x5050505050505050)  # byte >= "0": top bit set
 _DIGITS_PAST = np.uint64(0x4646464646464646)  # byte > "9"
 _DOTS_FROM = np.uint64(0x5252525252525252)  # byte >= "."
 _DOTS_PAST = np.uint64(0x5151515151515151)  # byte > "."
+_FROM_UPPER = np.uint64(0x3F3F3F3F3F3F3F3F)  # byte >= "A"
+_PAST_UPPER = np.uint64(0x2525252525252525)  # byte > "Z"
+_PAST_UPPER_F = np.uint64(0x3939393939393939)  # byte > "F"
+_FROM_LOWER = np.uint64(0x1F1F1F1F1F1F1F1F)  # byte >= "a"
+_PAST_LOWER = np.uint64(0x0505050505050505)  # byte > "z"
+_PAST_LOWER_F = np.uint64(0x1919191919191919)  # byte > "f"
+_FROM_HYPHEN = np.uint64(0x5353535353535353)  # byte >= "-" (then to "." with _DOTS_PAST)
+_FROM_UNDERSCORE = np.uint64(0x2121212121212121)  # byte >= "_"
+_PAST_UNDERSCORE = np.uint64(0x2020202020202020)  # byte > "_"
 _GATHER = np.uint64(0x0102040810204080)  # top bits of eight bytes -> one byte
 _NIBBLE = np.uint64(0x0F)
 
@@ -727,16 +736,6 @@ def _domain(
     return at + b - a, n
 
 
-# More byte ranges (see _DIGITS_FROM): capitals, small letters, "-" to ".", "_"
-_FROM_UPPER = np.uint64(0x3F3F3F3F3F3F3F3F)
-_PAST_UPPER = np.uint64(0x2525252525252525)
-_FROM_LOWER = np.uint64(0x1F1F1F1F1F1F1F1F)
-_PAST_LOWER = np.uint64(0x0505050505050505)
-_FROM_HYPHEN = np.uint64(0x5353535353535353)
-_FROM_UNDERSCORE = np.uint64(0x2121212121212121)
-_PAST_UNDERSCORE = np.uint64(0x2020202020202020)
-
-
 @njit(inline="always", cache=True)
 def _domain_short(
     src: np.ndarray, a: int, b: int, out: np.ndarray, at: int, dots: np.ndarray
@@ -828,15 +827,13 @@ def name_table(
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 _HIGH_BITS = np.uint64(0x8080808080808080)
 _LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_BEFORE_A = np.uint64(0x3F3F3F3F3F3F3F3F)  # 0x7F - 0x40: a byte >= 'A' carries into bit 7
-_AFTER_Z = np.uint64(0x2525252525252525)  # 0x7F - 0x5A: a byte > 'Z' carries into bit 7
 
 
 @njit(inline="always", cache=True)
 def _lower64(w: np.uint64) -> np.uint64:
     """Eight ASCII bytes with the capital letters made small, at once."""
     low = w & _LOW7
-    upper = ((low + _BEFORE_A) & ~(low + _AFTER_Z)) & _HIGH_BITS
+    upper = ((low + _FROM_UPPER) & ~(low + _PAST_UPPER)) & _HIGH_BITS
     return w | (upper >> np.uint64(2))
 
 
@@ -964,13 +961,6 @@ def _add_hashed(
     return n + 1
 
 
-# More byte ranges (see _DIGITS_FROM): "A" to "F", "a" to "f"
-_FROM_UPPER_A = np.uint64(0x3F3F3F3F3F3F3F3F)
-_PAST_UPPER_F = np.uint64(0x3939393939393939)
-_FROM_LOWER_A = np.uint64(0x1F1F1F1F1F1F1F1F)
-_PAST_LOWER_F = np.uint64(0x1919191919191919)
-
-
 @njit(inline="always", cache=True)
 def _hex_words(
     data: np.ndarray, a: int, width: int, out64: np.ndarray, at: int, tag: int
@@ -985,8 +975,8 @@ def _hex_words(
         w = _load64(data, a + 8 * k)
         x = w & _LOW7
         digit = (x + _DIGITS_FROM) & ~(x + _DIGITS_PAST)
-        upper = (x + _FROM_UPPER_A) & ~(x + _PAST_UPPER_F)
-        lower = (x + _FROM_LOWER_A) & ~(x + _PAST_LOWER_F)
+        upper = (x + _FROM_UPPER) & ~(x + _PAST_UPPER_F)
+        lower = (x + _FROM_LOWER) & ~(x + _PAST_LOWER_F)
         bad |= ((digit | upper | lower) & ~w & _HIGH_BITS) ^ _HIGH_BITS
         w |= (upper & _HIGH_BITS) >> np.uint64(2)
         out64[_u(at + k)] = w

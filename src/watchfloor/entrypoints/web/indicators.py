@@ -74,6 +74,7 @@ class IndicatorUploadResult:
     and the malformed rows skipped (the first :data:`SHOWN`)."""
 
     case_id: str
+    marking: Marking
     imports: list[IndicatorImport]
     logs: list[str]
     indicator_values: int
@@ -224,6 +225,7 @@ def correlate_uploads(
         matches = list(named(result.matches()))
     out = IndicatorUploadResult(
         case_id=case_id,
+        marking=marking,
         imports=imports,
         logs=list(names.values()),
         indicator_values=len(indicators),
@@ -251,16 +253,38 @@ def correlate_uploads(
     return out
 
 
-def _form_marking(classification: str, releasable_to: str, tlp: str) -> Marking:
-    from watchfloor.entrypoints.web.pages import validated
+def _from_form(
+    app: App,
+    user: Principal,
+    case_id: str,
+    form: tuple[list[UploadFile | str], list[UploadFile | str], list[str]],
+    expected_version: int,
+    grade: str,
+    marking: tuple[str, str, str],
+) -> IndicatorUploadResult:
+    """:func:`correlate_uploads` of the fields the API and the page share:
+    (indicator files, logs, stored knowledge bases), and the marking as
+    (classification, releasable to, TLP)."""
+    from watchfloor.entrypoints.web.pages import _audiences, validated
 
-    audiences = [a.strip() for a in releasable_to.replace(";", ",").split(",") if a.strip()]
+    classification, releasable_to, tlp = marking
     body: MarkingIn = validated(
         MarkingIn,
-        {"classification": classification, "releasable_to": audiences, "tlp": tlp},
+        {"classification": classification, "releasable_to": _audiences(releasable_to), "tlp": tlp},
         "marking",
     )
-    return body.to_domain()
+    indicators, observables, stored = form
+    return correlate_uploads(
+        app,
+        user,
+        case_id,
+        indicators,
+        observables,
+        stored=stored,
+        grade=AdmiraltyGrade.parse(grade),
+        marking=body.to_domain(),
+        expected_version=expected_version,
+    )
 
 
 @router.post(
@@ -290,19 +314,9 @@ def add_indicator_matches_api(
     value, graded `grade` and marked as given (an indicator's TLP raises it);
     items already in the case are skipped. The answer lists what was added,
     left out and skipped, and the malformed rows (the first 50)."""
-    marking = _form_marking(classification, releasable_to, tlp)
-    result = correlate_uploads(
-        app,
-        user,
-        case_id,
-        indicators,
-        observables,
-        stored=knowledge_base,
-        grade=AdmiraltyGrade.parse(grade),
-        marking=marking,
-        expected_version=expected_version,
-    )
-    return result.to_json()
+    form = (indicators, observables, knowledge_base)
+    marking = (classification, releasable_to, tlp)
+    return _from_form(app, user, case_id, form, expected_version, grade, marking).to_json()
 
 
 @router.post("/cases/{case_id}/indicator-matches", include_in_schema=False)
@@ -322,23 +336,14 @@ def add_indicator_matches_page(
 ) -> HTMLResponse:
     from watchfloor.entrypoints.web.pages import render
 
-    marking = _form_marking(classification, releasable_to, tlp)
-    result = correlate_uploads(
-        app,
-        user,
-        case_id,
-        indicators,
-        observables,
-        stored=knowledge_base,
-        grade=AdmiraltyGrade.parse(grade),
-        marking=marking,
-        expected_version=expected_version,
-    )
-    shown_items = [*result.added, *(item for item, _ in result.unlinked)]
+    form = (indicators, observables, knowledge_base)
+    marking = (classification, releasable_to, tlp)
+    result = _from_form(app, user, case_id, form, expected_version, grade, marking)
+    shown = [*result.added, *(item for item, _ in result.unlinked)]
     return render(
         request,
         "indicator_matches.html",
-        banner=Marking.most_restrictive([marking, *(i.marking for i in shown_items)]),
+        banner=Marking.most_restrictive([result.marking, *(i.marking for i in shown)]),
         result=result,
         case_url=f"/cases/{quote(case_id)}",
         shown=SHOWN,
