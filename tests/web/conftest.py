@@ -112,9 +112,12 @@ class Cell:
     tokens: dict[Role, str] = field(default_factory=dict)
     clients: list[TestClient] = field(default_factory=list)
     space: Any = None  # a web.space.SpaceCatalog for the space page, or None
+    max_upload_bytes: int | None = None  # None: the service's default
 
     def asgi(self) -> Any:
-        return create_app(self.app, space=self.space)
+        if self.max_upload_bytes is None:
+            return create_app(self.app, space=self.space)
+        return create_app(self.app, space=self.space, max_upload_bytes=self.max_upload_bytes)
 
     def username(self, role: Role) -> str:
         return role.code.replace("_", "-")

@@ -171,6 +171,65 @@ def test_the_case_page_form_uploads_and_shows_what_matched(cell: Cell, tmp_path:
     assert "domain evil.example seen 1×" in case.text
 
 
+def _big_log(tmp_path: Path, rows: int) -> tuple[str, tuple[str, bytes, str]]:
+    log = write_log(
+        tmp_path / "big.csv",
+        [(f"2025-02-01T00:00:{i % 60:02d}Z", f"host-{i}.evil.example", None) for i in range(rows)],
+    )
+    return ("observables", ("big.csv", log.read_bytes(), "text/csv"))
+
+
+def test_an_upload_over_the_servers_limit_is_refused_saying_the_limit(
+    cell: Cell, tmp_path: Path
+) -> None:
+    cell.max_upload_bytes = 64 << 10
+    api = cell.api(Role.WATCH_ANALYST)
+    before = version_of(api, VISIBLE_CASE)
+    indicators = [f for f in _files(tmp_path) if f[0] == "indicators"]
+    r = api.post(API, data=_form(before), files=[*indicators, _big_log(tmp_path, 3000)])
+    assert r.status_code == 413
+    detail = r.json()["detail"]
+    assert "over this server's limit of 0.0625 MiB" in detail
+    assert "--max-upload-mb" in detail and "watchfloor correlate --case" in detail
+    assert version_of(api, VISIBLE_CASE) == before
+
+    # a chunked upload states no length: it is counted as it comes, and refused alike
+    request = api.build_request(
+        "POST", API, data=_form(before), files=[*indicators, _big_log(tmp_path, 3000)]
+    )
+    body = request.read()
+    chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
+    headers = {"content-type": request.headers["content-type"]}
+    r = api.post(API, content=chunks, headers=headers)
+    assert r.status_code == 413
+    assert "the upload (more than " in r.json()["detail"]  # counted, not stated
+    assert version_of(api, VISIBLE_CASE) == before
+
+    # within the limit, the same upload goes through
+    r = api.post(API, data=_form(before), files=[*indicators, _big_log(tmp_path, 100)])
+    assert r.status_code == 200, r.text
+    assert r.json()["rows_read"] == 100
+
+
+def test_the_case_page_says_the_limit_and_refuses_a_larger_upload_on_a_page(
+    cell: Cell, tmp_path: Path
+) -> None:
+    cell.max_upload_bytes = 64 << 10
+    browser = cell.browser(Role.WATCH_ANALYST)
+    page = browser.get(f"/cases/{VISIBLE_CASE}")
+    assert "Up to 0.0625 MiB in all per upload" in page.text
+    version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)
+    r = browser.post(
+        PAGE,
+        data={**_form(version), "csrf_token": csrf_of(page.text)},
+        files=[*_files(tmp_path), _big_log(tmp_path, 3000)],
+    )
+    assert r.status_code == 413
+    assert "text/html" in r.headers["content-type"]
+    assert "over this server&#39;s limit of 0.0625 MiB" in r.text
+    assert version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE) == version
+
+
 def test_the_case_page_form_checks_the_csrf_nonce(cell: Cell, tmp_path: Path) -> None:
     browser = cell.browser(Role.WATCH_ANALYST)
     version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)

@@ -22,6 +22,7 @@ from watchfloor.domain.markings import NATO, TLP, Classification, Clearance
 from watchfloor.domain.scenario import EvidenceInject, Scenario
 from watchfloor.domain.users import Role
 from watchfloor.entrypoints.cli._common import app_from, clean_errors
+from watchfloor.entrypoints.web import MAX_UPLOAD_MB
 from watchfloor.service import cases
 from watchfloor.service import users as user_service
 from watchfloor.service.exercise import run_scenario
@@ -144,6 +145,15 @@ def seed_demo(app: App, scenario_path: Path | None = None) -> tuple[str | None, 
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="SATCAT CSV for owners on the space page (env WATCHFLOOR_SATCAT).",
 )
+@click.option(
+    "--max-upload-mb",
+    envvar="WATCHFLOOR_MAX_UPLOAD_MB",
+    default=MAX_UPLOAD_MB,
+    show_default=True,
+    type=click.IntRange(1, 1 << 20),
+    help="The most one request may upload, in MiB: all of a correlation's logs and "
+    "indicator files together (env WATCHFLOOR_MAX_UPLOAD_MB).",
+)
 @click.pass_context
 @clean_errors
 def serve(
@@ -155,6 +165,7 @@ def serve(
     secure_cookies: bool,
     catalog_path: Path | None,
     satcat_path: Path | None,
+    max_upload_mb: int,
 ) -> None:
     """Run the web service: JSON API (OpenAPI at /openapi.json) and pages."""
     import uvicorn
@@ -189,6 +200,7 @@ def serve(
         # Worker processes import the app by name and rebuild it from the environment.
         os.environ["WATCHFLOOR_DATABASE_URL"] = app.engine.url.render_as_string(hide_password=False)
         os.environ["WATCHFLOOR_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+        os.environ["WATCHFLOOR_MAX_UPLOAD_MB"] = str(max_upload_mb)
         for name, path in (("CATALOG", catalog_path), ("SATCAT", satcat_path)):
             if path is not None:
                 os.environ[f"WATCHFLOOR_{name}"] = str(path.resolve())
@@ -202,5 +214,7 @@ def serve(
             log_level="warning",
         )
         return
-    asgi = create_app(app, secure_cookies=secure_cookies, space=space)
+    asgi = create_app(
+        app, secure_cookies=secure_cookies, space=space, max_upload_bytes=max_upload_mb << 20
+    )
     uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning")).run()

@@ -15,10 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchfloor import __version__
 from watchfloor.bootstrap import App
 from watchfloor.domain.errors import ConflictError, DomainError, NotFound, PermissionDenied
+from watchfloor.entrypoints.web import MAX_UPLOAD_MB
 from watchfloor.entrypoints.web.auth import Forbidden, NotSignedIn, users_uow
 from watchfloor.service import users as user_service
 
@@ -99,11 +101,58 @@ def _install_handlers(api: FastAPI) -> None:
         return _error(request, exc.status_code, str(exc.detail))
 
 
+class BodyLimit:
+    """ASGI middleware refusing a request whose body is over `max_bytes`, with a
+    413 that says the limit: before reading it where the request states its length,
+    else as soon as the count passes the limit (a chunked upload). Nothing of a
+    refused request is stored: it is refused while the form is still being read.
+    The error is raised where the route reads the body, so that the app's own
+    handlers answer it (JSON for the API, the error page for a browser)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self, size: str) -> StarletteHTTPException:
+        limit = self.max_bytes / (1 << 20)
+        return StarletteHTTPException(
+            413,
+            f"the upload ({size}) is over this server's limit of {limit:g} MiB "
+            "(`watchfloor serve --max-upload-mb`); correlate larger logs where they are, "
+            "with `watchfloor correlate --case`",
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        stated = dict(scope["headers"]).get(b"content-length", b"")
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            if stated.isdigit() and int(stated) > self.max_bytes:
+                raise self._too_large(f"{int(stated) / (1 << 20):.1f} MiB")
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise self._too_large(f"more than {seen / (1 << 20):.1f} MiB")
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def create_app(
-    app: App, *, secure_cookies: bool = False, space: SpaceCatalog | None = None
+    app: App,
+    *,
+    secure_cookies: bool = False,
+    space: SpaceCatalog | None = None,
+    max_upload_bytes: int = MAX_UPLOAD_MB << 20,
 ) -> FastAPI:
     """The ASGI app for one composition root. `secure_cookies` for HTTPS deployments;
-    `space` the orbital catalog the space page screens against (none: the page says so)."""
+    `space` the orbital catalog the space page screens against (none: the page says so);
+    `max_upload_bytes` the most one request may send (see :class:`BodyLimit`)."""
     api = FastAPI(
         title="Watchfloor",
         version=__version__,
@@ -119,6 +168,7 @@ def create_app(
     api.state.watchfloor = app
     api.state.secure_cookies = secure_cookies
     api.state.space = space
+    api.state.max_upload_bytes = max_upload_bytes
     with users_uow(app) as uow:
         api.state.secret_key = user_service.secret_key(uow)
     _install_handlers(api)
@@ -129,4 +179,5 @@ def create_app(
 
     api.include_router(taxii_router(app, current_user))  # TAXII 2.1 at /taxii2/
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
+    api.add_middleware(BodyLimit, max_bytes=max_upload_bytes)
     return api

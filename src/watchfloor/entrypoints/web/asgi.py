@@ -1,7 +1,8 @@
 """An import-string entry for process-based servers (`watchfloor serve --workers N`).
 
 Each worker process builds its own composition root from the environment:
-`WATCHFLOOR_DATABASE_URL` and `WATCHFLOOR_SECURE_COOKIES` (set by `serve`), and
+`WATCHFLOOR_DATABASE_URL`, `WATCHFLOOR_SECURE_COOKIES` and `WATCHFLOOR_MAX_UPLOAD_MB`
+(set by `serve`), and
 `WATCHFLOOR_CATALOG` / `WATCHFLOOR_SATCAT` for the space page (each worker loads them).
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from watchfloor.bootstrap import bootstrap
+from watchfloor.entrypoints.web import MAX_UPLOAD_MB
 from watchfloor.entrypoints.web.app import create_app
 
 
@@ -28,4 +30,5 @@ def app_factory() -> FastAPI:
         space = SpaceCatalog.from_files(
             Path(os.environ["WATCHFLOOR_CATALOG"]), Path(satcat) if satcat else None
         )
-    return create_app(app, secure_cookies=secure, space=space)
+    upload_mb = int(os.environ.get("WATCHFLOOR_MAX_UPLOAD_MB", MAX_UPLOAD_MB))
+    return create_app(app, secure_cookies=secure, space=space, max_upload_bytes=upload_mb << 20)

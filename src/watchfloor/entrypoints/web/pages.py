@@ -345,6 +345,7 @@ def case_page(
         tlps=[t for t in TLP if t <= user.clearance.max_tlp],
         knowledge_bases=knowledge_bases,
         indicator_bases=indicator_bases,
+        max_upload_mb=request.app.state.max_upload_bytes / (1 << 20),
     )
 
 
