@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from hashlib import blake2b
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 from distributed import Client, LocalCluster
 from tests.unit.correlation.helpers import write_log
@@ -22,6 +25,7 @@ from watchfloor.engines.correlation import (
     kernel,
 )
 from watchfloor.engines.correlation import ObservableKind as K
+from watchfloor.engines.correlation.keys import TYPE_NAMES
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 APT = ActorRef("intrusion-set--1", "intrusion-set", "APT Example")
@@ -170,3 +174,78 @@ def test_small_chunks_give_the_same_matches_and_line_numbers(
     assert len(whole) == 3 * len(EXPECTED)
     assert sorted(r.row for r in chunked.rejected) == sorted(r.row for r in whole.rejected)
     assert chunked.rows_read == whole.rows_read == 3 * len(ROWS)
+
+
+#: Rows whose type names come in every form a log may write them: cases,
+#: padding, aliases, none, unknown, non-ASCII (a Parquet log hands them over as
+#: DuckDB's hash of each name; a CSV log as the names).
+TYPED_ROWS: list[tuple[str, str, str | None]] = [
+    (_ts(1), "198.51.100.7", "IPv4-Addr"),
+    (_ts(2), "203.0.113.99", " ip-dst "),
+    (_ts(3), "2001:db8:dead::9", "IP"),
+    (_ts(4), "cdn.evil.example", "Domain-Name"),
+    (_ts(5), "files.example", "FQDN"),
+    (_ts(6), "https://files.example/payload.bin", "URI"),
+    (_ts(7), "D41D8CD98F00B204E9800998ECF8427E", "Hash"),
+    (_ts(8), "da39a3ee5e6b4b0d3255bfef95601890afd80709", "SHA-1"),
+    (_ts(9), "198.51.100.7", None),
+    (_ts(10), "198.51.100.7", "nonsense"),
+    (_ts(11), "198.51.100.7", "адрес"),
+    (_ts(12), "evil.example", "ДОМЕН"),
+    (_ts(13), "evil.example", "domain"),
+    (_ts(14), "300.1.1.1", "ipv4"),
+]
+TYPED_EXPECTED = {
+    (0, "ind-ip"),
+    (1, "ind-net"),
+    (2, "ind-v6"),
+    (3, "ind-dom"),
+    (5, "ind-url"),
+    (6, "ind-md5"),
+    (7, "ind-sha1"),
+    (8, "ind-ip"),
+    (12, "ind-dom"),
+}
+TYPED_REJECTS = {
+    9: "unknown observable type nonsense",
+    10: "unknown observable type адрес",
+    11: "unknown observable type ДОМЕН",
+    13: "not an IPv4 address",
+}
+
+
+@pytest.mark.parametrize("names_by_hash", [True, False])
+def test_type_names_in_any_form_read_alike_from_parquet_and_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names_by_hash: bool
+) -> None:
+    if not names_by_hash:  # more distinct names than the table takes: names row by row
+        monkeypatch.setattr(kernel, "_MAX_TYPE_NAMES", 3)
+    batches_by_hash = []
+    codes_of = kernel.TypeHashes.codes_of
+
+    def counted(self: kernel.TypeHashes, hashes: pa.Array) -> np.ndarray:
+        batches_by_hash.append(len(hashes))
+        return codes_of(self, hashes)
+
+    monkeypatch.setattr(kernel.TypeHashes, "codes_of", counted)
+    indicators = IndicatorSet.build(INDICATORS)
+    for suffix, first in ((".parquet", 0), (".csv", 2)):
+        log = detect_log(write_log(tmp_path / f"typed{suffix}", TYPED_ROWS))
+        result = DuckDBCorrelator(read_observables).correlate(indicators, [log])
+        assert {(m.row - first, m.indicator.id) for m in result.matches()} == TYPED_EXPECTED
+        assert {r.row - first: r.reason for r in result.rejected} == TYPED_REJECTS, suffix
+    assert sum(batches_by_hash) == (len(TYPED_ROWS) if names_by_hash else 0)
+
+
+def test_type_hashes_give_every_name_its_code_without_collisions() -> None:
+    names: list[str | None] = [None, "", "  ", *{t for _, _, t in TYPED_ROWS if t is not None}]
+    names += [f"type-{i}" for i in range(3000)] + [n.upper() for n in TYPE_NAMES]
+    # any 64-bit numbers serve as the hashes
+    hashes = [int.from_bytes(blake2b(repr(n).encode(), digest_size=8).digest()) for n in names]
+    table = kernel.TypeHashes.of(dict(zip(hashes, names, strict=True)))
+    assert table.keys.size >= 4 * len(names)
+    codes = table.codes_of(pa.array(hashes, pa.uint64()))
+    assert codes.tolist() == [kernel.type_code(n) for n in names]
+    assert table.names_at(pa.array(hashes, pa.uint64()), np.array([3, 0])) == [names[3], None]
+    with pytest.raises(ValueError, match="a type name not seen before"):
+        table.codes_of(pa.array([hashes[0], 12345], pa.uint64()))

@@ -919,6 +919,22 @@ def type_codes(
     return out
 
 
+@njit(nogil=True, cache=True)
+def hashed_type_codes(
+    hashes: np.ndarray, keys: np.ndarray, codes: np.ndarray, multiplier: np.uint64, shift: np.uint64
+) -> np.ndarray:
+    """The type code of every row from a hash of its type name, through a
+    table without collisions (the slot of hash ``h``: ``h * multiplier >> shift``;
+    ``keys`` the hash held there, ``codes`` its code, -1 in an empty slot):
+    one probe a row, no loop. A hash not in the table: -1."""
+    out = np.empty(hashes.size, np.int8)
+    for r in range(hashes.size):
+        h = hashes[_u(r)]
+        slot = (h * multiplier) >> shift
+        out[_u(r)] = codes[slot] if keys[slot] == h else np.int8(-1)
+    return out
+
+
 # --- the scan ---------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -47,11 +48,13 @@ __all__ = [
     "INPUT_SCHEMA",
     "REASONS",
     "Kernel",
+    "TypeHashes",
     "compile_kernel",
     "correlate_batches",
     "correlate_parquet",
     "parquet_row_ranges",
     "type_code",
+    "type_hashes_of",
 ]
 
 #: What readers hand the kernel (``ts`` may also be a timestamp or a number).
@@ -132,6 +135,78 @@ def _type_codes(types: pa.Array) -> np.ndarray:
         return np.zeros(len(types), np.int8)
     offsets, data = string_buffers(types)
     return np.asarray(nb.type_codes(offsets, data, _nulls(types), *_known_names()), np.int8)
+
+
+#: A log with more distinct type names than this hands its names over, row by row.
+_MAX_TYPE_NAMES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class TypeHashes:
+    """A Parquet log's distinct type names by DuckDB's ``hash`` of each, so that
+    DuckDB hands over one number a row instead of the name, and the kernel
+    finds the row's type code with one probe of a table without collisions
+    (:func:`._compiled.hashed_type_codes`). The names are few (a log has a
+    handful of types), fetched once a run; each one's code is :func:`type_code`
+    of it, Unicode and all.
+
+    Exporting the names was the costliest part of the type column: the engine's
+    query of value, timestamp and type, 1.46 CPU-s for the 10 M benchmark rows,
+    1.29 with the hash for the name, against 0.08 for the distinct names (slow
+    phase, medians of 5)."""
+
+    names: dict[int, str | None]
+    keys: np.ndarray  # the hash held in each slot
+    codes: np.ndarray  # its type code (-1: an empty slot)
+    multiplier: np.uint64
+    shift: np.uint64
+
+    @classmethod
+    def of(cls, names: dict[int, str | None]) -> TypeHashes:
+        """The table for ``names`` (hash -> name): a slot size and an odd
+        multiplier under which no two hashes share a slot."""
+        hashes = np.array(list(names), np.uint64)
+        bits = max(4, (4 * len(hashes) - 1).bit_length())
+        seeds = np.random.default_rng(len(hashes))
+        while True:
+            for _ in range(32):
+                multiplier = np.uint64(int(seeds.integers(1 << 62)) * 2 + 1)
+                with np.errstate(over="ignore"):
+                    slots = (hashes * multiplier) >> np.uint64(64 - bits)
+                if np.unique(slots).size == slots.size:
+                    keys = np.zeros(1 << bits, np.uint64)
+                    codes = np.full(1 << bits, -1, np.int8)
+                    keys[slots] = hashes
+                    codes[slots] = [type_code(names[int(h)]) for h in hashes]
+                    return cls(names, keys, codes, multiplier, np.uint64(64 - bits))
+            bits += 1
+
+    def codes_of(self, hashes: pa.Array) -> np.ndarray:
+        """The type code of each row of a batch's ``type_hash`` column."""
+        if hashes.null_count:
+            hashes = hashes.fill_null(0)
+        values = np.asarray(hashes.to_numpy(zero_copy_only=False), np.uint64)
+        found = nb.hashed_type_codes(values, self.keys, self.codes, self.multiplier, self.shift)
+        if found.size and int(found.min()) < 0:
+            raise ValueError("the log changed while it was read: a type name not seen before")
+        return np.asarray(found, np.int8)
+
+    def names_at(self, hashes: pa.Array, rows: np.ndarray) -> list[str | None]:
+        """The type names of the rows at ``rows`` (positions in the batch)."""
+        return [self.names[h] for h in hashes.take(pa.array(rows, pa.int64())).to_pylist()]
+
+
+def type_hashes_of(con: duckdb.DuckDBPyConnection, source: str) -> TypeHashes | None:
+    """The distinct type names of ``source`` (a subquery with a ``type`` column)
+    as :class:`TypeHashes`, or None when there are too many of them or two
+    share a hash (the names are then handed over row by row)."""
+    rows = con.sql(
+        f"SELECT DISTINCT type, hash(type) FROM ({source}) LIMIT {_MAX_TYPE_NAMES + 1}"
+    ).fetchall()
+    names = {int(h): name for name, h in rows}
+    if len(rows) > _MAX_TYPE_NAMES or len(names) < len(rows):
+        return None
+    return TypeHashes.of(names)
 
 
 def _nulls(array: pa.Array) -> np.ndarray:
@@ -245,10 +320,13 @@ class Kernel:
         *,
         split: bool = True,
         row_numbers: Callable[[np.ndarray], pa.Array] | None = None,
+        type_hashes: TypeHashes | None = None,
     ) -> Item:
         """Matches and rejects of one batch: ``row_no, ts, value, type``, or
         with the timestamps as microseconds already (by DuckDB, see
-        :func:`correlate_parquet`): ``row_no, ts_us, value, type``.
+        :func:`correlate_parquet`): ``row_no, ts_us, value, type``, the type
+        perhaps as ``type_hash``, DuckDB's hash of the name (``type_hashes``
+        says which name each stands for).
         ``split``: share the batch among the kernel's threads.
         ``row_numbers``: instead of a ``row_no`` column, the row numbers of
         the batch's rows at the positions given (asked only for the rows
@@ -260,8 +338,23 @@ class Kernel:
             values = values.cast(pa.string())
         offsets, data = string_buffers(values)
         is_null = _nulls(values)
-        raw_types = batch.column("type")
-        types = _type_codes(raw_types)
+        type_names: Callable[[np.ndarray], list[str | None]]
+        if "type_hash" in names:  # the type as its hash (see correlate_parquet)
+            if type_hashes is None:
+                raise ValueError("a batch of type hashes needs the log's TypeHashes")
+            hashes = batch.column("type_hash")
+            types = type_hashes.codes_of(hashes)
+
+            def type_names(rows: np.ndarray) -> list[str | None]:
+                assert type_hashes is not None
+                return type_hashes.names_at(hashes, rows)
+        else:
+            raw_types = batch.column("type")
+            types = _type_codes(raw_types)
+
+            def type_names(rows: np.ndarray) -> list[str | None]:
+                return list(raw_types.take(pa.array(rows, pa.int64())).to_pylist())
+
         if "ts_us" in names:
             us = batch.column("ts_us")
             ts, ts_null = _filled(us), _nulls(us)
@@ -286,7 +379,7 @@ class Kernel:
         f_row = np.concatenate([o[5] for o in outs])
         if f_row.size:
             m_row, m_idx, m_kind, j_row, j_why = self._reference_rows(
-                values, types, raw_types, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
+                values, types, type_names, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
             )
         if row_numbers is None:
             row_no = batch.column("row_no")
@@ -295,13 +388,13 @@ class Kernel:
                 return row_no.take(pa.array(positions, pa.int64())).cast(pa.int64())
 
         out = (m_row, m_idx, m_kind, j_row, j_why)
-        return self._output(batch, raw_types, file, ts, row_numbers, *out)
+        return self._output(batch, type_names, file, ts, row_numbers, *out)
 
     def _reference_rows(
         self,
         values_column: pa.Array,
         codes: np.ndarray,
-        raw_types: pa.Array,
+        type_names: Callable[[np.ndarray], list[str | None]],
         rows: np.ndarray,
         ts: np.ndarray,
         found: tuple[np.ndarray, ...],
@@ -310,7 +403,7 @@ class Kernel:
         (Unicode lower case) and probed through the same index."""
         m_row, m_idx, m_kind, j_row, j_why = (list(a) for a in found)
         values = values_column.take(pa.array(rows)).to_pylist()
-        raw = raw_types.take(pa.array(rows)).to_pylist()
+        raw = type_names(rows)
         for r, value, raw_type in zip(rows.tolist(), values, raw, strict=True):
             code = int(codes[r])
             if code == nb.T_REFERENCE:
@@ -346,7 +439,7 @@ class Kernel:
     def _output(
         self,
         batch: pa.RecordBatch,
-        raw_types: pa.Array,
+        type_names: Callable[[np.ndarray], list[str | None]],
         file: str,
         ts: np.ndarray,
         row_numbers: Callable[[np.ndarray], pa.Array],
@@ -374,7 +467,7 @@ class Kernel:
             kept = pa.array(j_row[order], pa.int64())
             nos = row_numbers(j_row[order]).to_pylist()
             raw = batch.column("value").take(kept).to_pylist()
-            kept_types = raw_types.take(kept).to_pylist()
+            kept_types = type_names(j_row[order])
             whys = j_why[order].tolist()
             for no, value, typ, why in zip(nos, raw, kept_types, whys, strict=True):
                 reason = REASONS[why] + (str(typ) if why == nb.R_TYPE else "")
@@ -486,7 +579,11 @@ def _row_numbers(runs: list[tuple[int, int]], k: np.ndarray) -> pa.Array:
 
 
 def _scanned(
-    kernel: Kernel, reader: pa.RecordBatchReader, file: str, runs: list[tuple[int, int]]
+    kernel: Kernel,
+    reader: pa.RecordBatchReader,
+    file: str,
+    runs: list[tuple[int, int]],
+    type_hashes: TypeHashes | None,
 ) -> Iterator[tuple[int, Item]]:
     """(rows, result) of each of the reader's batches, which come in file order
     and hold the rows of ``runs``.
@@ -511,7 +608,10 @@ def _scanned(
         def row_numbers(positions: np.ndarray) -> pa.Array:
             return _row_numbers(runs, positions + first)
 
-        return batch.num_rows, kernel.scan(batch, file, split=False, row_numbers=row_numbers)
+        item = kernel.scan(
+            batch, file, split=False, row_numbers=row_numbers, type_hashes=type_hashes
+        )
+        return batch.num_rows, item
 
     with ThreadPoolExecutor(kernel.threads) as pool:
         pending = deque(pool.submit(work) for _ in range(kernel.threads))
@@ -535,17 +635,23 @@ def correlate_parquet(
     typ = f"{_ident(log.type_column)}::VARCHAR" if log.type_column else "NULL::VARCHAR"
     ts_type = pq.read_schema(log.path).field(log.ts_column).type
     runs = parquet_row_ranges(log, max_rows=None)
+    rows_of = f"read_parquet('{path}', file_row_number = true) {_row_filter(log, runs)}"
+    # the type names as DuckDB's hash of each, where the log has few (see TypeHashes)
+    hashes = None
+    if log.type_column:
+        hashes = type_hashes_of(kernel.con, f"SELECT {typ} AS type FROM {rows_of}")
     query = f"""
-SELECT epoch_us({_ts_expr(ts_type)}) AS ts_us, value, type
+SELECT epoch_us({_ts_expr(ts_type)}) AS ts_us, value,
+       {"hash(type) AS type_hash" if hashes is not None else "type"}
 FROM (SELECT {_ident(log.ts_column)} AS ts, {_ident(log.value_column)}::VARCHAR AS value,
              {typ} AS type
-      FROM read_parquet('{path}', file_row_number = true) {_row_filter(log, runs)})
+      FROM {rows_of})
 """
     # every worker holds a batch: about CHUNK_ROWS rows in flight in all
     batch_rows = max(1 << 16, CHUNK_ROWS // kernel.threads)
     reader = kernel.con.sql(query).to_arrow_reader(batch_rows)
     try:
-        for rows, item in _scanned(kernel, reader, log.path, runs):
+        for rows, item in _scanned(kernel, reader, log.path, runs, hashes):
             yield item
             if on_rows is not None:
                 on_rows(rows)
