@@ -923,14 +923,19 @@ def type_codes(
 def hashed_type_codes(
     hashes: np.ndarray, keys: np.ndarray, codes: np.ndarray, multiplier: np.uint64, shift: np.uint64
 ) -> np.ndarray:
-    """The type code of every row from a hash of its type name, through a
-    table without collisions (the slot of hash ``h``: ``h * multiplier >> shift``;
-    ``keys`` the hash held there, ``codes`` its code, -1 in an empty slot):
-    one probe a row, no loop. A hash not in the table: -1."""
+    """The type code of every row from a hash of its type name, through an
+    open-addressing table (the home slot of hash ``h``: ``h * multiplier >>
+    shift``; ``keys`` the hash held in a slot, ``codes`` its code, -1 in an
+    empty slot). For a log's few names the multiplier is chosen so that every
+    hash sits in its home slot: one probe a row, the loop never taken. A hash
+    not in the table: -1."""
     out = np.empty(hashes.size, np.int8)
+    mask = np.uint64(keys.size - 1)
     for r in range(hashes.size):
         h = hashes[_u(r)]
         slot = (h * multiplier) >> shift
+        while keys[slot] != h and codes[slot] >= 0:
+            slot = (slot + np.uint64(1)) & mask
         out[_u(r)] = codes[slot] if keys[slot] == h else np.int8(-1)
     return out
 

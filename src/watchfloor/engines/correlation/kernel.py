@@ -145,8 +145,8 @@ _MAX_TYPE_NAMES = 4096
 class TypeHashes:
     """A Parquet log's distinct type names by DuckDB's ``hash`` of each, so that
     DuckDB hands over one number a row instead of the name, and the kernel
-    finds the row's type code with one probe of a table without collisions
-    (:func:`._compiled.hashed_type_codes`). The names are few (a log has a
+    finds the row's type code with one probe of a table where no two of the
+    names collide (:func:`._compiled.hashed_type_codes`). The names are few (a log has a
     handful of types), fetched once a run; each one's code is :func:`type_code`
     of it, Unicode and all.
 
@@ -163,23 +163,29 @@ class TypeHashes:
 
     @classmethod
     def of(cls, names: dict[int, str | None]) -> TypeHashes:
-        """The table for ``names`` (hash -> name): a slot size and an odd
-        multiplier under which no two hashes share a slot."""
+        """The table for ``names`` (hash -> name), at most a quarter full: an
+        odd multiplier under which no two hashes share a home slot where one
+        is found in a few tries (a log's handful of names), else the last one
+        tried, collisions going to the next free slot."""
         hashes = np.array(list(names), np.uint64)
-        bits = max(4, (4 * len(hashes) - 1).bit_length())
+        bits = max(6, (4 * len(hashes) - 1).bit_length())
+        shift = np.uint64(64 - bits)
         seeds = np.random.default_rng(len(hashes))
-        while True:
-            for _ in range(32):
-                multiplier = np.uint64(int(seeds.integers(1 << 62)) * 2 + 1)
-                with np.errstate(over="ignore"):
-                    slots = (hashes * multiplier) >> np.uint64(64 - bits)
-                if np.unique(slots).size == slots.size:
-                    keys = np.zeros(1 << bits, np.uint64)
-                    codes = np.full(1 << bits, -1, np.int8)
-                    keys[slots] = hashes
-                    codes[slots] = [type_code(names[int(h)]) for h in hashes]
-                    return cls(names, keys, codes, multiplier, np.uint64(64 - bits))
-            bits += 1
+        for _ in range(32):
+            multiplier = np.uint64(int(seeds.integers(1 << 62)) * 2 + 1)
+            with np.errstate(over="ignore"):
+                slots = (hashes * multiplier) >> shift
+            if np.unique(slots).size == slots.size:
+                break
+        keys = np.zeros(1 << bits, np.uint64)
+        codes = np.full(1 << bits, -1, np.int8)
+        for h, home in zip(hashes.tolist(), slots.tolist(), strict=True):
+            slot = home
+            while codes[slot] >= 0:
+                slot = (slot + 1) & ((1 << bits) - 1)
+            keys[slot] = h
+            codes[slot] = type_code(names[h])
+        return cls(names, keys, codes, multiplier, shift)
 
     def codes_of(self, hashes: pa.Array) -> np.ndarray:
         """The type code of each row of a batch's ``type_hash`` column."""
@@ -198,8 +204,8 @@ class TypeHashes:
 
 def type_hashes_of(con: duckdb.DuckDBPyConnection, source: str) -> TypeHashes | None:
     """The distinct type names of ``source`` (a subquery with a ``type`` column)
-    as :class:`TypeHashes`, or None when there are too many of them or two
-    share a hash (the names are then handed over row by row)."""
+    as :class:`TypeHashes`, or None when there are over :data:`_MAX_TYPE_NAMES`
+    of them or two share a hash (the names are then handed over row by row)."""
     # each distinct name hashed once (hashing every row in the DISTINCT cost twice the time)
     distinct = f"SELECT DISTINCT type FROM ({source})"
     rows = con.sql(
