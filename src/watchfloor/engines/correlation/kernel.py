@@ -350,12 +350,11 @@ class Kernel:
         if "type_hash" in names:  # the type as its hash (see correlate_parquet)
             if type_hashes is None:
                 raise ValueError("a batch of type hashes needs the log's TypeHashes")
-            hashes = batch.column("type_hash")
-            types = type_hashes.codes_of(hashes)
+            table, hashes = type_hashes, batch.column("type_hash")
+            types = table.codes_of(hashes)
 
             def type_names(rows: np.ndarray) -> list[str | None]:
-                assert type_hashes is not None
-                return type_hashes.names_at(hashes, rows)
+                return table.names_at(hashes, rows)
         else:
             raw_types = batch.column("type")
             types = _type_codes(raw_types)
