@@ -207,15 +207,16 @@ def test_ipv4_read_as_words_agrees_with_byte_by_byte_and_the_reference() -> None
     values += ["255.255.255.255", "0.0.0.0", "1.2.3.4.", ".1.2.3", "1.2.3.4/8", "1.2.3.4:80"]
     values += ["1.2.3.4\x00", "1.2.3.\x7f", "1.2.3.\u00e9", "１.2.3.4", "1.2.3.4 ", "1-2.3.4"]
     raw = [v.encode() for v in values]
-    offsets = np.cumsum([0] + [len(r) for r in raw]).astype(np.int64)
-    data = np.frombuffer(b"".join(raw) + bytes(16), np.uint8)  # padded: words everywhere
-    words, single = _ipv4_both(offsets, data)
+    offsets = np.cumsum([8] + [len(r) for r in raw]).astype(np.int64)
+    padded = bytes(8) + b"".join(raw) + bytes(16)  # room on both sides: words everywhere
+    words, single = _ipv4_both(offsets, np.frombuffer(padded, np.uint8))
     assert words.tolist() == single.tolist()
     assert words.tolist() == [_ipv4_expected(v) for v in values]
     assert sum(1 for w in words if w >= 0) > 4_000  # many were addresses
     assert sum(1 for w in words if w == -1) > 5_000  # many of the form, above 255
-    tight = np.frombuffer(b"".join(raw), np.uint8)  # unpadded: the last ones byte by byte
-    assert _ipv4_both(offsets, tight)[0].tolist() == words.tolist()
+    # unpadded: the first and the last ones byte by byte
+    tight = np.frombuffer(b"".join(raw), np.uint8)
+    assert _ipv4_both(offsets - 8, tight)[0].tolist() == words.tolist()
 
 
 def test_urls_of_every_shape_agree() -> None:
