@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import random
 import re
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ from watchfloor.engines.correlation.keys import (
     Key,
     KeyPlan,
     MalformedValue,
+    ipv6_int,
     observable_keys,
 )
 
@@ -217,6 +219,52 @@ def test_ipv4_read_as_words_agrees_with_byte_by_byte_and_the_reference() -> None
     # unpadded: the first and the last ones byte by byte
     tight = np.frombuffer(b"".join(raw), np.uint8)
     assert _ipv4_both(offsets - 8, tight)[0].tolist() == words.tolist()
+
+
+@njit  # not cached, as above
+def _ipv6_all(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ok = np.empty(offsets.size - 1, np.bool_)
+    his = np.empty(offsets.size - 1, np.uint64)
+    los = np.empty_like(his)
+    ps = np.empty(16, np.int64)
+    pe = np.empty(16, np.int64)
+    for i in range(ok.size):
+        ok[i], his[i], los[i] = _compiled._ipv6(data, offsets[i], offsets[i + 1], ps, pe)
+    return ok, his, los
+
+
+def _ipv6_expected(value: str) -> int | None:
+    try:
+        return ipv6_int(value)
+    except MalformedValue:
+        return None
+
+
+def test_ipv6_read_as_words_agrees_with_the_reference() -> None:
+    # the kernel finds the colons (and a zone's "%") eight bytes at a time and
+    # reads each group of hex digits from one load: every combination of group
+    # forms in short addresses, many in long ones, and the edges
+    forms = ["", "0", "1", "a", "F", "0db8", "ABCD", "ffff", "12345", "g", "1g", "0000"]
+    values = [":".join(p) for n in (3, 4) for p in itertools.product(forms, repeat=n)]
+    pick = random.Random(6)
+    values += [":".join(pick.choices(forms, k=pick.randint(5, 11))) for _ in range(6000)]
+    values += [":".join(pick.choices(forms[1:8], k=8)) for _ in range(2000)]  # all full
+    values += [v + tail for v in values[::37] for tail in (":1.2.3.4", ":1.2.3.999", "%eth0")]
+    values += ["[" + v + "]" for v in values[::41]]
+    values += ["::", "::1", "1::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::"]
+    values += ["::ffff:192.0.2.1", "2001:DB8::1%eth0", "1:2:3:4:5:6:1.2.3.4", "1%2::", "%::1"]
+    values += ["1::2:" * 12, "a:" * 40 + ":1", "::\x80", "::/", "::@", "::`", "::G"]
+    raw = [v.encode() for v in values]
+    expected = [_ipv6_expected(v) for v in values]
+    assert sum(1 for e in expected if e is not None) > 3_000  # many were addresses
+    assert sum(1 for e in expected if e is None) > 3_000  # many were not
+    for pad in (8, 0):  # room around every value (words), none (byte by byte at the ends)
+        offsets = np.cumsum([pad] + [len(r) for r in raw]).astype(np.int64)
+        data = np.frombuffer(bytes(pad) + b"".join(raw) + bytes(pad), np.uint8)
+        ok, his, los = _ipv6_all(offsets, data)
+        parts = zip(ok.tolist(), his.tolist(), los.tolist(), strict=True)
+        got = [(h << 64 | lo) if k else None for k, h, lo in parts]
+        assert got == expected
 
 
 def test_urls_of_every_shape_agree() -> None:
