@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
 from pathlib import Path
@@ -142,6 +143,24 @@ def test_an_indicator_set_serves_many_runs_with_one_index(
     assert indicators.index is index  # built once, kept by the set
     assert first.sorted_table().equals(second.sorted_table())
     assert {(m.row, m.indicator.id) for m in second.matches()} == EXPECTED
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_runs_at_the_same_time_share_the_database_and_agree(tmp_path: Path, suffix: str) -> None:
+    # every run takes a cursor of one DuckDB kept for the process: runs on
+    # several threads at once, each ending (closing its cursor) while others
+    # read, all find the same matches and rejects
+    indicators = IndicatorSet.build(INDICATORS)
+    log = detect_log(write_log(tmp_path / f"obs{suffix}", ROWS * 200))
+    correlator = DuckDBCorrelator(read_observables, threads=2)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: correlator.correlate(indicators, [log]), range(8)))
+    first = results[0]
+    assert len(first) == len(EXPECTED) * 200
+    assert first.rejected_count == len(EXPECTED_REJECTS) * 200
+    for other in results[1:]:
+        assert other.sorted_table().equals(first.sorted_table())
+        assert other.rejected_count == first.rejected_count
 
 
 def test_engines_agree_on_a_multi_partition_log(tmp_path: Path, dask_client: Client) -> None:

@@ -281,7 +281,8 @@ def _connection(threads: int | None, memory_limit: str | None) -> duckdb.DuckDBP
 class Kernel:
     """What one correlation run holds in memory: the indicator index (an
     :attr:`IndicatorSet.index`, shared), the expansion plan, a DuckDB
-    connection (reading, timestamps) and the threads (``threads`` for DuckDB
+    connection (a cursor of the process's database, see :func:`_connection`:
+    reading, timestamps) and the threads (``threads`` for DuckDB
     and for the kernel; default: every core)."""
 
     def __init__(
