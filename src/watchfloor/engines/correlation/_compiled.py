@@ -470,20 +470,34 @@ _HIGH4 = np.uint64(0x80808080)  # the top bits of four bytes
 
 
 @njit(inline="always", cache=True)
+def _four_before(data: np.ndarray, end: int) -> np.uint64:
+    """The four bytes before byte ``end`` (``end >= 8``) as the low half of a
+    word, in one load."""
+    return _load64(data, end - 8) >> np.uint64(32)
+
+
+@njit(inline="always", cache=True)
+def _positional(values: np.uint64, base: int) -> int:
+    """The number written by four digit values, one a byte (the first the
+    most significant; leading ones zero), in ``base`` (10 or 16): the digits
+    combined in pairs (``base * d + next``), then the pairs, each at once."""
+    b = np.uint64(base)
+    pairs = (values * b + (values >> np.uint64(8))) & _PAIRS
+    return int(np.int64((pairs & _FF) * b * b + (pairs >> np.uint64(16))))
+
+
+@njit(inline="always", cache=True)
 def _octet(data: np.ndarray, end: int, width: int) -> int:
     """The value of the ``width`` (1 to 3) digits that end before byte
     ``end`` (``end >= 8``); -2 for a leading zero.
 
     The four bytes before ``end`` in one load, the bytes before the octet
-    masked off, then the digits combined in pairs and the pairs at once
-    (``10 * d + next``, then ``100 * p + next``): no loop or branch on the
+    masked off, then :func:`_positional`: no loop or branch on the
     width, which varies from octet to octet. (Against a window shifted out
     of two words by the octet's start, IPv4 rows 84-91 -> 63-73 ns.)"""
-    word = _load64(data, end - 8) >> np.uint64(32)
+    word = _four_before(data, end)
     unused = np.uint64(8 * (4 - width))
-    digits = word & ((_DIGIT_NIBBLES << unused) & _DIGIT_NIBBLES)
-    pairs = (digits * np.uint64(10) + (digits >> np.uint64(8))) & _PAIRS
-    value = int(np.int64((pairs & _FF) * np.uint64(100) + (pairs >> np.uint64(16))))
+    value = _positional(word & ((_DIGIT_NIBBLES << unused) & _DIGIT_NIBBLES), 10)
     zero_first = ((word >> unused) & _FF) == np.uint64(48)
     return -2 if zero_first and width > 1 else value
 
@@ -622,14 +636,14 @@ def _hextet(data: np.ndarray, a: int, b: int) -> int:
 @njit(inline="always", cache=True)
 def _hextet_word(data: np.ndarray, s: int, e: int) -> int:
     """:func:`_hextet` from the four bytes before ``e`` in one load: each
-    checked a hex digit and turned into its value at once, then combined in
-    pairs (``16 * n + next``) — no loop or branch per digit."""
+    checked a hex digit and turned into its value at once, then
+    :func:`_positional` — no loop or branch per digit."""
     width = e - s
     if width < 1 or width > 4:
         return -1
     if e < 8:
         return _hextet(data, s, e)
-    word = _load64(data, e - 8) >> np.uint64(32)
+    word = _four_before(data, e)
     unused = np.uint64(8 * (4 - width))
     live = (_HIGH_BITS << unused) & _HIGH4
     x = word & _LOW7
@@ -641,8 +655,7 @@ def _hextet_word(data: np.ndarray, s: int, e: int) -> int:
     nibbles = (word & (_DIGIT_NIBBLES << unused) & _DIGIT_NIBBLES) + (
         ((letter & live) >> np.uint64(7)) * np.uint64(9)
     )
-    pairs = (nibbles * np.uint64(16) + (nibbles >> np.uint64(8))) & _PAIRS
-    return int(np.int64(((pairs & _FF) << np.uint64(8)) | (pairs >> np.uint64(16))))
+    return _positional(nibbles, 16)
 
 
 @njit(inline="always", cache=True)
