@@ -8,10 +8,12 @@ sets it to the local server), dropped afterwards.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -71,3 +73,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'watchfloor.sqlite'}"
+
+
+@pytest.fixture
+def held_log_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """(entered, release): the web upload route's log reader sets ``entered``
+    when the correlation starts reading a log, then waits for ``release``, so
+    that a test sees the request while it runs (set on teardown in any case)."""
+    from watchfloor.entrypoints.web import indicators
+
+    entered, release = threading.Event(), threading.Event()
+    real = indicators.read_observables
+
+    def held(*args: Any) -> Iterator[Any]:
+        entered.set()
+        assert release.wait(60), "the test never released the log reader"
+        yield from real(*args)
+
+    monkeypatch.setattr(indicators, "read_observables", held)
+    yield entered, release
+    release.set()

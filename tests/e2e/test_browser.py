@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,26 @@ pytestmark = [
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The demo cell served by uvicorn on a free loopback port, in a thread."""
+    with _serve(tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+def small_upload_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The same, taking uploads of up to 1 MiB."""
+    with _serve(tmp_path, max_upload_bytes=1 << 20) as served:
+        yield served
+
+
+@contextmanager
+def _serve(tmp_path: Path, **settings: Any) -> Iterator[tuple[str, str]]:
+    """(address, the demo case's id), ``settings`` given to ``create_app``."""
     user_service.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = bootstrap(f"sqlite:///{tmp_path / 'watchfloor.sqlite'}")
     case_id, _ = seed_demo(app)
     assert case_id is not None
-    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=0, log_level="warning")
+    asgi = create_app(app, **settings)
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -125,14 +141,18 @@ def test_sign_in_review_decide_and_download_the_package(
             browser.close()
 
 
+def _sign_in(page: Any, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def _sandworm_hypothesis(page: Any, case_id: str) -> None:
     """Sign in as the watch analyst and add Sandworm, alias G0034 and Voodoo Bear."""
     from playwright.sync_api import expect
 
-    page.goto("/login")
-    page.get_by_label("User name").fill("watch")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, "watch")
     page.goto(f"/cases/{case_id}")
     hypothesis = page.locator("#add-hypothesis")
     hypothesis.get_by_label("Hypothesis id").fill("H-SW")
@@ -182,7 +202,9 @@ def test_an_analyst_adds_attack_observations_that_link_to_a_new_hypothesis(
 
 
 def test_an_analyst_uploads_a_log_and_an_indicator_set_from_the_case_page(
-    server: tuple[str, str], tmp_path: Path
+    server: tuple[str, str],
+    tmp_path: Path,
+    held_log_reader: tuple[threading.Event, threading.Event],
 ) -> None:
     import json
 
@@ -212,6 +234,13 @@ def test_an_analyst_uploads_a_log_and_an_indicator_set_from_the_case_page(
             upload.get_by_label("Logs").set_input_files(str(log))
             upload.get_by_label("Admiralty grade").fill("B3")
             upload.get_by_role("button", name="Correlate and add").click()
+            # while the server reads the log (held here), the form shows its step
+            status = upload.get_by_role("status")
+            expect(status).to_contain_text("Correlating the logs")
+            expect(upload.get_by_role("button", name="Correlate and add")).to_be_disabled()
+            ARTIFACTS.mkdir(exist_ok=True)
+            status.screenshot(path=str(ARTIFACTS / "upload-progress.png"))
+            held_log_reader[1].set()
             summary = page.locator("#match-summary")
             expect(summary).to_contain_text("1 match(es) of 1 indicator value(s) in 3 row(s)")
             expect(summary).to_contain_text("1 evidence item(s) added")
@@ -224,5 +253,34 @@ def test_an_analyst_uploads_a_log_and_an_indicator_set_from_the_case_page(
             expect(page.locator("#evidence")).to_contain_text(
                 "domain evil.example seen 1× (indicator of Voodoo Bear)"
             )
+        finally:
+            browser.close()
+
+
+def test_logs_over_the_upload_limit_are_refused_before_any_is_sent(
+    small_upload_server: tuple[str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    big = tmp_path / "netflow.csv"
+    row = "2025-02-01T00:00:00Z,198.51.100.23,ipv4\n"
+    big.write_text("timestamp,value,type\n" + row * (2 * (1 << 20) // len(row)))
+    base, case_id = small_upload_server
+    posts: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=base)
+            _sign_in(page, "watch")
+            page.goto(f"/cases/{case_id}")
+            page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+            upload = page.locator("#add-indicator-matches")
+            upload.get_by_label("Logs").set_input_files(str(big))
+            upload.get_by_role("button", name="Correlate and add").click()
+            expect(upload.get_by_role("status")).to_contain_text(
+                "The files chosen hold 2.0 MiB, over this server's limit of 1.0 MiB"
+            )
+            assert posts == []
+            assert page.url.endswith(f"/cases/{case_id}")
         finally:
             browser.close()

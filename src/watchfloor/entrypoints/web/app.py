@@ -35,9 +35,10 @@ def routers() -> list[APIRouter]:
     from watchfloor.entrypoints.web.api import router as api
     from watchfloor.entrypoints.web.indicators import router as indicators
     from watchfloor.entrypoints.web.pages import router as pages
+    from watchfloor.entrypoints.web.progress import router as progress
     from watchfloor.entrypoints.web.space import router as space
 
-    return [api, indicators, space, pages]
+    return [api, indicators, progress, space, pages]
 
 
 def _wants_json(request: Request) -> bool:

@@ -44,6 +44,7 @@ from watchfloor.engines.correlation import DuckDBCorrelator, IndicatorSet
 from watchfloor.engines.correlation.model import Match, RejectedRow
 from watchfloor.entrypoints.web.api import CaseId, check_own_marking
 from watchfloor.entrypoints.web.auth import Principal, require, watchfloor_app
+from watchfloor.entrypoints.web.progress import ProgressReport
 from watchfloor.entrypoints.web.schemas import MarkingIn
 from watchfloor.service import cases
 from watchfloor.service.cyber import add_indicator_matches
@@ -61,6 +62,7 @@ Grade = Annotated[str, Form(max_length=8)]
 Classification = Annotated[str, Form(max_length=32)]
 Audiences = Annotated[str, Form(max_length=300)]
 Tlp = Annotated[str, Form(max_length=32)]
+Token = Annotated[str, Form(max_length=32)]
 
 #: Malformed rows and matches listed in a result (all are counted).
 SHOWN = 50
@@ -180,6 +182,7 @@ def correlate_uploads(
     grade: AdmiraltyGrade,
     marking: Marking,
     expected_version: int,
+    progress: ProgressReport | None = None,
 ) -> IndicatorUploadResult:
     """Correlate the uploaded logs against the uploaded indicator sets and the
     ``stored`` knowledge bases' indicators (:meth:`App.stored_indicators`), and
@@ -188,7 +191,9 @@ def correlate_uploads(
     Checked before any work: the caller may see the case, the marking is within
     the caller's clearance, at least one log and one indicator source. A malformed
     indicator set or an unreadable log answers 422, naming the file and the
-    objects, and nothing is added."""
+    objects, and nothing is added. ``progress`` hears each step, and the rows
+    correlated."""
+    report = progress or ProgressReport(None, user.username)
     check_own_marking(user, marking, "indicator matches")
     with app.uow(read_only=True) as uow:
         cases.view_case(uow, case_id, user.clearance, app.clock())
@@ -204,10 +209,12 @@ def correlate_uploads(
         raise HTTPException(
             422, "choose at least one log of observables (CSV, JSON lines or Parquet)"
         )
+    report.phase("Reading the indicators")
     kept = [_within(app.stored_indicators(ref), user.clearance) for ref in stored]
     imports = [*_read_indicators(chosen_indicators), *kept]
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     with tempfile.TemporaryDirectory(prefix="watchfloor-upload-") as tmp:
+        report.phase("Saving the uploaded logs")
         names = _saved_logs(chosen_logs, FilePath(tmp))
         try:
             logs = [detect_log(path) for path in names]
@@ -216,7 +223,10 @@ def correlate_uploads(
             for path, name in names.items():
                 message = message.replace(path, name)
             raise HTTPException(422, message) from None
-        result = DuckDBCorrelator(read_observables).correlate(indicators, logs)
+        report.phase("Correlating the logs")
+        result = DuckDBCorrelator(read_observables).correlate(
+            indicators, logs, progress=report.rows
+        )
 
         def named(matches: Iterator[Match]) -> Iterator[Match]:
             for m in matches:
@@ -234,6 +244,7 @@ def correlate_uploads(
         rejected_count=result.rejected_count,
         rejected=[replace(r, file=names.get(r.file, r.file)) for r in result.rejected[:SHOWN]],
     )
+    report.phase("Adding the matches to the case")
     now = app.clock()
     with app.uow() as uow:
         cases.view_case(uow, case_id, user.clearance, now)
@@ -261,10 +272,12 @@ def _from_form(
     expected_version: int,
     grade: str,
     marking: tuple[str, str, str],
+    progress_token: str,
 ) -> IndicatorUploadResult:
     """:func:`correlate_uploads` of the fields the API and the page share:
-    (indicator files, logs, stored knowledge bases), and the marking as
-    (classification, releasable to, TLP)."""
+    (indicator files, logs, stored knowledge bases), the marking as
+    (classification, releasable to, TLP), and the token its progress is
+    reported under (see :mod:`.progress`; empty: none)."""
     from watchfloor.entrypoints.web.pages import _audiences, validated
 
     classification, releasable_to, tlp = marking
@@ -274,17 +287,19 @@ def _from_form(
         "marking",
     )
     indicators, observables, stored = form
-    return correlate_uploads(
-        app,
-        user,
-        case_id,
-        indicators,
-        observables,
-        stored=stored,
-        grade=AdmiraltyGrade.parse(grade),
-        marking=body.to_domain(),
-        expected_version=expected_version,
-    )
+    with ProgressReport(progress_token, user.username) as report:
+        return correlate_uploads(
+            app,
+            user,
+            case_id,
+            indicators,
+            observables,
+            stored=stored,
+            grade=AdmiraltyGrade.parse(grade),
+            marking=body.to_domain(),
+            expected_version=expected_version,
+            progress=report,
+        )
 
 
 @router.post(
@@ -304,6 +319,7 @@ def add_indicator_matches_api(
     classification: Classification = "NU",
     releasable_to: Audiences = "NATO",
     tlp: Tlp = "AMBER",
+    progress_token: Token = "",
 ) -> dict[str, Any]:
     """A multipart form: `observables` (logs as .csv, .jsonl or .parquet,
     columns found by name) and the indicators: `indicators` (STIX 2.0/2.1
@@ -313,10 +329,14 @@ def add_indicator_matches_api(
     the case (by id, name or alias) becomes one evidence item per indicator
     value, graded `grade` and marked as given (an indicator's TLP raises it);
     items already in the case are skipped. The answer lists what was added,
-    left out and skipped, and the malformed rows (the first 50)."""
+    left out and skipped, and the malformed rows (the first 50). With
+    `progress_token` (32 lower-case hex digits chosen at random),
+    `GET /api/progress/{progress_token}` tells the request's step and rows
+    while it runs."""
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    return _from_form(app, user, case_id, form, expected_version, grade, marking).to_json()
+    token = progress_token
+    return _from_form(app, user, case_id, form, expected_version, grade, marking, token).to_json()
 
 
 @router.post("/cases/{case_id}/indicator-matches", include_in_schema=False)
@@ -333,12 +353,14 @@ def add_indicator_matches_page(
     classification: Classification = "NU",
     releasable_to: Audiences = "NATO",
     tlp: Tlp = "AMBER",
+    progress_token: Token = "",
 ) -> HTMLResponse:
     from watchfloor.entrypoints.web.pages import render
 
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    result = _from_form(app, user, case_id, form, expected_version, grade, marking)
+    token = progress_token
+    result = _from_form(app, user, case_id, form, expected_version, grade, marking, token)
     shown = [*result.added, *(item for item, _ in result.unlinked)]
     return render(
         request,
