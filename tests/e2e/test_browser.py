@@ -56,6 +56,15 @@ def small_upload_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         yield served
 
 
+@pytest.fixture
+def space_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The same, its space page screening the nine-object slice of the real catalog."""
+    from tests.web.conftest import nine_object_catalog
+
+    with _serve(tmp_path, space=nine_object_catalog(tmp_path)) as served:
+        yield served
+
+
 @contextmanager
 def _serve(tmp_path: Path, **settings: Any) -> Iterator[tuple[str, str]]:
     """(address, the demo case's id), ``settings`` given to ``create_app``."""
@@ -283,4 +292,41 @@ def test_logs_over_the_upload_limit_are_refused_before_any_is_sent(
             assert posts == []
             assert page.url.endswith(f"/cases/{case_id}")
         finally:
+            browser.close()
+
+
+def test_the_space_page_shows_the_screening_step_then_the_approaches(
+    space_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.conftest import SCREEN
+    from watchfloor.entrypoints.web import space
+
+    release = threading.Event()
+    real = space.screen_victim
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert release.wait(60), "the test never released the screening"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(space, "screen_victim", held)
+    base, _ = space_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=base)
+            _sign_in(page, "space")
+            page.goto("/space")
+            form = page.locator("#screen")
+            for name, value in SCREEN.items():
+                form.locator(f"input[name={name}]").fill(value)
+            form.get_by_role("button", name="Screen").click()
+            expect(form.get_by_role("status")).to_contain_text("Screening the catalog")
+            release.set()
+            expect(page.locator("#approaches")).to_contain_text("7727 COSMOS 724")
+            # the address a plain submit would show, without the progress token
+            assert "victim=6126" in page.url and "progress_token" not in page.url
+        finally:
+            release.set()
             browser.close()

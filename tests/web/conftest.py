@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette: "install httpx2" (we use httpx, as locked)
     from fastapi.testclient import TestClient
 
-from tests.conftest import FixedClock
+from tests.conftest import SHARED_DATA, FixedClock
 from watchfloor.bootstrap import App, bootstrap
 from watchfloor.domain.case import Incident
 from watchfloor.domain.evidence import CostToFake, EvidenceClass, EvidenceItem
@@ -33,6 +34,7 @@ from watchfloor.domain.thresholds import Estimate
 from watchfloor.domain.users import Role
 from watchfloor.entrypoints.web.app import create_app
 from watchfloor.entrypoints.web.auth import users_uow
+from watchfloor.entrypoints.web.space import SpaceCatalog
 from watchfloor.service import cases
 from watchfloor.service import users as user_service
 
@@ -223,3 +225,44 @@ def version_of(client: TestClient, case_id: str) -> int:
     assert r.status_code == 200, r.text
     v: Any = r.json()["version"]
     return int(v)
+
+
+SPACE = SHARED_DATA / "space"
+# Landsat 1 (US) and Cosmos 724 (CIS) pass within 10 km early on 2024-11-01; the rest are
+# other real pairs (ISS modules, MEV-1 on Intelsat 901, Starlinks, a decayed Cosmos).
+IDS = {"25544", "49044", "26824", "44625", "46546", "58783", "6126", "7727", "10970"}
+SCREEN = {"victim": "6126", "start": "2024-11-01T00:00Z", "hours": "1", "threshold_km": "10"}
+
+
+def _slice(source: Path, column: int, target: Path) -> Path:
+    lines = source.read_text(encoding="utf-8").splitlines()
+    keep = [ln for ln in lines[1:] if ln.split(",")[column] in IDS]
+    target.write_text("\n".join([lines[0], *keep]) + "\n", encoding="utf-8")
+    return target
+
+
+def nine_object_catalog(directory: Path) -> SpaceCatalog:
+    """The space page's catalog of the :data:`IDS` objects, sliced from the
+    shared catalog and SATCAT into ``directory`` (the test is skipped without them)."""
+    source = SPACE / "celestrak_full_catalog_omm_20241101.csv"
+    if not source.exists():
+        pytest.skip(f"shared space data not found at {SPACE}")
+    catalog = _slice(source, 11, directory / "catalog.csv")
+    satcat = _slice(SPACE / "satcat_20260123.csv", 2, directory / "satcat.csv")
+    return SpaceCatalog.from_files(catalog, satcat)
+
+
+@pytest.fixture
+def space_cell(cell: Cell, tmp_path: Path) -> Cell:
+    """The planted cell, serving a nine-object catalog, its case with a Russian-sponsored actor."""
+    cell.space = nine_object_catalog(tmp_path)
+    with cell.app.uow() as uow:
+        cases.add_hypotheses(
+            uow,
+            VISIBLE_CASE,
+            [Hypothesis("H-R", HypothesisKind.ACTOR, "Unit R did it", "R")],
+            "t",
+            cell.clock(),
+            actors=[Actor("R", "Space unit R", sponsor="Russia")],
+        )
+    return cell

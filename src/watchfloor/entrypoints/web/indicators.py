@@ -225,7 +225,7 @@ def correlate_uploads(
             raise HTTPException(422, message) from None
         report.phase("Correlating the logs")
         result = DuckDBCorrelator(read_observables).correlate(
-            indicators, logs, progress=report.rows
+            indicators, logs, progress=report.count
         )
 
         def named(matches: Iterator[Match]) -> Iterator[Match]:

@@ -2,9 +2,9 @@
 
 A page that posts a long job by script (``static/progress.js``: a log upload
 to correlate, say) sends a random token with the form, ``progress_token``.
-The route reports its phase, and the rows done, under that token; the page
-asks ``GET /api/progress/{token}`` twice a second while it waits and shows
-the answer. A client of the API may do the same.
+The route reports its step, and how much of it is done, under that token;
+the page asks ``GET /api/progress/{token}`` twice a second while it waits
+and shows the answer. A client of the API may do the same.
 
 The reports are small JSON files in a directory that only this server's
 user may read, so that every worker process answers for every job
@@ -63,17 +63,20 @@ class ProgressReport:
         self._path = directory / f"{token}.json" if directory else None
         self._owner = owner
         self._phase = ""
+        self._unit = ""
         self._last = 0.0
         if directory is not None:
             _remove_stale(directory)
 
-    def phase(self, text: str) -> None:
-        """The job's step now, in words ("Correlating the logs"); counts start again."""
-        self._phase = text
+    def phase(self, text: str, unit: str = "rows") -> None:
+        """The job's step now, in words ("Correlating the logs"), and what its
+        counts count ("": parts, shown as a share); counts start again."""
+        self._phase, self._unit = text, unit
         self._write(0, None)
 
-    def rows(self, done: int, total: int | None) -> None:
-        """Rows done in this phase, of ``total`` where known (a correlator's progress)."""
+    def count(self, done: int, total: int | None) -> None:
+        """How much of this step is done, of ``total`` where known (a
+        correlator's or a screening's progress callback)."""
         if time.monotonic() - self._last >= _EVERY_S:
             self._write(done, total)
 
@@ -81,7 +84,13 @@ class ProgressReport:
         if self._path is None:
             return
         self._last = time.monotonic()
-        body = {"owner": self._owner, "phase": self._phase, "done": done, "total": total}
+        body = {
+            "owner": self._owner,
+            "phase": self._phase,
+            "unit": self._unit,
+            "done": done,
+            "total": total,
+        }
         part = self._path.with_suffix(f".{os.getpid()}.part")
         with contextlib.suppress(OSError):  # progress is a courtesy; the job goes on
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -131,7 +140,8 @@ def read_report(token: str, owner: str) -> dict[str, Any] | None:
     summary="The progress of a long request of yours, sent with this progress_token",
 )
 def progress(token: str, user: Annotated[Principal, Depends(current_user)]) -> dict[str, Any]:
-    """`phase` (the step, in words), `done` and `total` (rows, `total` null
+    """`phase` (the step, in words), `done` and `total` (how much of the step
+    is done, in `unit`s — "rows", or "" for parts of the work; `total` null
     where unknown) of a request you sent with `progress_token` = `token` (32
     lower-case hex digits you choose at random) while it runs; 404 before it
     starts, after it ends, and for anyone else's."""

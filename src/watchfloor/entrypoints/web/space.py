@@ -44,6 +44,7 @@ from watchfloor.engines.orbital import (
     TimeWindow,
     screen_victim,
 )
+from watchfloor.engines.orbital.base import ProgressCallback
 from watchfloor.engines.orbital.evidence import OWNER_STATES
 from watchfloor.engines.orbital.plots import (
     close_approach_timeline_svg,
@@ -53,6 +54,7 @@ from watchfloor.engines.orbital.plots import (
 from watchfloor.entrypoints.web.api import check_own_marking
 from watchfloor.entrypoints.web.auth import Forbidden, Principal, require, watchfloor_app
 from watchfloor.entrypoints.web.pages import render
+from watchfloor.entrypoints.web.progress import ProgressReport
 from watchfloor.entrypoints.web.schemas import IDENT_PATTERN
 from watchfloor.service import cases
 from watchfloor.service.orbital import add_orbital_findings, finding_id
@@ -137,7 +139,9 @@ class SpaceCatalog:
     def newest_epoch(self) -> datetime:
         return self.catalog.epoch_span()[1]
 
-    def screen(self, q: ScreenQuery) -> ScreeningResult:
+    def screen(self, q: ScreenQuery, progress: ProgressCallback | None = None) -> ScreeningResult:
+        """The screening ``q`` asks for (kept: the latest :attr:`keep`), told
+        to ``progress`` in parts of its window as it runs."""
         hit = self._results.get(q)
         if hit is not None:
             return hit
@@ -153,6 +157,7 @@ class SpaceCatalog:
                     q.threshold_km,
                     propagator=SerialPropagator(),
                     satcat=self.satcat,
+                    progress=progress,
                 )
                 self._results[q] = hit
                 while len(self._results) > self.keep:
@@ -311,6 +316,7 @@ def space_page(
     hours: Text = "24",
     threshold_km: Text = "10",
     show: Annotated[str, Query(max_length=64)] = "",
+    progress_token: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
     space = space_catalog(request)
     form = {"victim": victim, "start": start, "hours": hours, "threshold_km": threshold_km}
@@ -342,7 +348,9 @@ def space_page(
     except DomainError as e:
         status = 404 if isinstance(e, NotFound) else 400
         return render(request, "space.html", status=status, **(context | {"error": str(e)}))
-    result = space.screen(q)
+    with ProgressReport(progress_token, user.username) as report:
+        report.phase("Screening the catalog", unit="")
+        result = space.screen(q, report.count)
     rows = [_row(a, q.victim) for a in result.approaches]
     chosen = next((r for r in rows if r.id == show), None)
     if show and chosen is None:

@@ -1,10 +1,11 @@
 // Progress for a form that starts a long job (a form with data-progress, the
-// address its progress is asked at, token appended): the upload's bytes as
-// the browser sends them, then the server's step and rows, asked twice a
-// second under a random token sent with the form (progress_token). The
-// server's answer then replaces the page, as a plain post would show it.
+// address its progress is asked at, token appended): a post's upload as the
+// browser sends it, then the server's step and how far it has gone, asked
+// twice a second under a random token sent with the form (progress_token).
+// The server's answer then replaces the page, as a plain submit would show
+// it (at the address a plain submit would go to, for a form that gets).
 // Files over the server's limit (data-max-bytes) are refused before any is
-// sent. Without script, the form posts as usual.
+// sent. Without script, the form submits as usual.
 "use strict";
 
 (function () {
@@ -54,7 +55,7 @@
 
     const token = randomToken();
     const data = new FormData(form);
-    data.set("progress_token", token);
+    const getting = form.method.toLowerCase() === "get";
     const xhr = new XMLHttpRequest();
     let timer = null;
 
@@ -74,12 +75,11 @@
         .then((p) => {
           if (!p || xhr.readyState === XMLHttpRequest.DONE) return;
           let words = p.phase;
-          if (p.done) {
-            words += ": " + p.done.toLocaleString("en") + " rows";
-            if (p.total) {
-              words += " of " + p.total.toLocaleString("en") + " (" + percent(p.done, p.total) + ")";
-            }
+          if (p.done && p.unit) {
+            words += ": " + p.done.toLocaleString("en") + " " + p.unit;
+            if (p.total) words += " of " + p.total.toLocaleString("en");
           }
+          if (p.done && p.total) words += " (" + percent(p.done, p.total) + ")";
           show(p.done, p.total, words);
         })
         .catch(() => {}); // the next ask may answer
@@ -98,6 +98,7 @@
     });
     xhr.addEventListener("load", () => {
       window.clearInterval(timer);
+      if (getting) window.history.pushState(null, "", address);
       document.open();
       document.write(xhr.responseText);
       document.close();
@@ -105,16 +106,26 @@
     const lost = () => {
       window.clearInterval(timer);
       bar.hidden = true;
-      text.textContent = "The connection to the server was lost. Reload the case to see whether the matches were added before sending again.";
+      text.textContent = form.dataset.lost || "The connection to the server was lost; try again.";
       button.disabled = false;
     };
     xhr.addEventListener("error", lost);
     xhr.addEventListener("abort", lost);
 
     button.disabled = true;
-    show(0, size, "Uploading");
-    xhr.open("POST", form.action);
-    xhr.send(data);
+    let address = form.action;
+    if (getting) {
+      address += "?" + new URLSearchParams(data).toString();
+      xhr.open("GET", address + "&progress_token=" + token);
+      xhr.send();
+      show(0, 0, "Sent; the server is at work");
+      timer = window.setInterval(ask, 500);
+    } else {
+      data.set("progress_token", token);
+      xhr.open("POST", form.action);
+      xhr.send(data);
+      show(0, size, "Uploading");
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
