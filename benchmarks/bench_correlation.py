@@ -317,21 +317,21 @@ def formats(
 ) -> None:
     """The engine on the log's first ``rows`` rows as Parquet, CSV and JSON
     lines (timestamps as ISO 8601 text in the last two, as exported logs hold
+    them; and JSON lines with times as numbers of seconds, as Zeek writes
     them), each the median of ``repeats`` runs."""
     con = duckdb.connect()
-    head = (
-        f"SELECT strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp, value, type "
-        f"FROM '{obs_path}' LIMIT {rows}"
-    )
+    text = "strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp"
+    head = f"SELECT {{ts}}, value, type FROM '{obs_path}' LIMIT {rows}"
     paths = {}
-    for suffix, options in (
-        ("parquet", "FORMAT parquet, ROW_GROUP_SIZE 122880"),
-        ("csv", "FORMAT csv, HEADER"),
-        ("jsonl", "FORMAT json"),
+    for suffix, ts, options in (
+        ("parquet", text, "FORMAT parquet, ROW_GROUP_SIZE 122880"),
+        ("csv", text, "FORMAT csv, HEADER"),
+        ("jsonl", text, "FORMAT json"),
+        ("zeek.jsonl", "epoch(timestamp) AS ts", "FORMAT json"),
     ):
         path = directory / f"{obs_path.stem}-head{rows}.{suffix}"
         if not path.exists():
-            con.execute(f"COPY ({head}) TO '{path}' ({options})")
+            con.execute(f"COPY ({head.format(ts=ts)}) TO '{path}' ({options})")
         paths[suffix] = path
     con.close()
     print(f"\nthe first {rows:,} rows in each format, median of {repeats}:")
@@ -344,7 +344,7 @@ def formats(
         assert isinstance(out, CorrelationResult)
         wall = statistics.median(walls)
         print(
-            f"  {suffix:8s} {wall:6.2f} s  {rows / wall / 1e6:6.2f} M rows/s  "
+            f"  {suffix:10s} {wall:6.2f} s  {rows / wall / 1e6:6.2f} M rows/s  "
             f"({len(out):,} matches, {out.rejected_count:,} rejects)"
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -120,6 +121,31 @@ def test_matches_every_kind_within_validity_windows(
     assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
     assert result.rejected_count == 3
     assert result.rows_read == len(ROWS)
+
+
+@pytest.mark.parametrize("block", [150, 400, 1 << 24])
+def test_json_times_as_seconds_since_the_epoch_match_as_their_text_does(
+    tmp_path: Path,
+    correlator: IndicatorCorrelator,
+    monkeypatch: pytest.MonkeyPatch,
+    block: int,
+) -> None:
+    """Zeek writes times as numbers of seconds: blocks of such lines give
+    timestamps, blocks mixing them with text give text; both must match as
+    the text alone does, windows and malformed times included."""
+    path = tmp_path / "conn.jsonl"
+    with path.open("w") as out:
+        for ts, value, kind in ROWS:
+            when: object = ts
+            if ts != "yesterday":
+                when = datetime.fromisoformat(ts).timestamp() + 0.25
+            out.write(json.dumps({"ts": when, "value": value, "type": kind}) + "\n")
+    monkeypatch.setattr(observables_reader, "_JSON_BLOCK", block)
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [detect_log(path)])
+    assert {(m.row - 1, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {r.row - 1: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    [seen] = [m for m in result.matches() if m.row == 1]
+    assert seen.observed_at == T0 + timedelta(minutes=1, seconds=0.25)
 
 
 def test_a_match_links_to_the_indicator_actors(

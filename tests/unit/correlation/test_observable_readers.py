@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,7 +71,7 @@ def test_json_lines_that_are_not_objects_are_reported_by_line(tmp_path: Path) ->
     rows = [r for b in read_observables(detect_log(path), rejects.append) for r in b.to_pylist()]
     assert [(r["row_no"], r["ts"]) for r in rows] == [
         (1, "2025-03-01T10:00:00Z"),
-        (5, "2025-03-01T10:00:00+00:00"),
+        (5, "2025-03-01 10:00:00.000000Z"),
     ]
     assert [(r.row, r.reason.split(":")[0]) for r in rejects] == [
         (2, "not valid JSON"),
@@ -114,6 +118,13 @@ _LINES = [
     b'{"timestamp": "t", "value": "a", "n": 1e999}',
     b'{"timestamp": "t", "value": "a"}   ',
     b'{"timestamp": "t", "value": "a"} // comment',
+    b'{"timestamp": 1591367999.305988, "value": "zeek.example", "type": "domain"}',
+    b'{"timestamp": -1.5, "value": "before.example"}',
+    b'{"timestamp": 253402300799.9999996, "value": "last.example"}',
+    b'{"timestamp": 1e20, "value": "far.example"}',
+    b'{"timestamp": 1e999, "value": "infinite.example"}',
+    b'{"timestamp": 99999999999999999999999999, "value": "huge.example"}',
+    b'{"timestamp": true, "value": "bool.example"}',
 ]
 
 
@@ -152,8 +163,23 @@ def test_json_lines_read_fast_or_line_by_line_give_the_same_rows(
         patch.setattr(reader, "_JSON_BLOCK", block)
         batches = list(read_observables(detect_log(path), rejects.append))
     rows = [r for b in batches for r in b.to_pylist()]
-    assert rows == expected_rows
+    assert [_instant(r) for r in rows] == [_instant(r) for r in expected_rows]
     assert rejects == expected_rejects
+
+
+def _instant(row: dict[str, object]) -> dict[str, object]:
+    """A row with its time as microseconds where it reads as ISO 8601: a
+    block of lines whose times are all numbers gives timestamps, the line
+    reader the text of the same instants."""
+    ts = row["ts"]
+    if isinstance(ts, str):
+        try:
+            ts = datetime.fromisoformat(ts)
+        except ValueError:
+            return row
+    if isinstance(ts, datetime):
+        ts = (ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return row | {"ts": ts}
 
 
 def test_plain_json_lines_take_the_fast_path_in_blocks(
@@ -179,3 +205,81 @@ def test_plain_json_lines_take_the_fast_path_in_blocks(
     assert [r["value"] for r in rows][-2:] == ["192.0.2.99", "192.0.2.100"]
     assert [(r.row, r.reason.split(":")[0]) for r in rejects] == [(101, "not valid JSON")]
     assert len(calls) == 1  # only the block holding the bad line went line by line
+
+
+def _fromtimestamp_us(seconds: float) -> int | None:
+    """What the line reader made of a number before: ``datetime.fromtimestamp``."""
+    try:
+        stamp = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return (stamp - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+_EDGES = [
+    0.0, -0.0, 1.5, -1.5, -0.0000005, 0.0000005, 0.0000015, 1591367999.305988,
+    1591367999.3059885, 1740823200.0, -62135596800.0, -62135596800.4, -62135596800.6,
+    -62135596801.0, 253402300799.0, 253402300799.9999995, 253402300799.9999996,
+    253402300800.0, 1e12, -1e12, 1e20, float("inf"), float("-inf"), float("nan"),
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_EDGES),
+            st.floats(-7e10, 3e11),
+            st.integers(-62135596801, 253402300800).map(float),
+            st.floats(-1e6, 1e6).map(lambda x: round(x, 6)),
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_numbers_of_seconds_become_the_instants_fromtimestamp_gives(seconds: list[float]) -> None:
+    from watchfloor.adapters.observables.reader import _epoch_stamps
+
+    stamps = _epoch_stamps(np.array(seconds, np.float64))
+    assert stamps.cast(pa.int64()).to_pylist() == [_fromtimestamp_us(x) for x in seconds]
+
+
+def test_the_text_of_numbers_reads_back_in_duckdb_to_the_microsecond() -> None:
+    from watchfloor.adapters.observables.reader import _epoch_stamps
+
+    seconds = [x for x in _EDGES if _fromtimestamp_us(x) is not None]
+    texts = _epoch_stamps(np.array(seconds, np.float64)).cast(pa.string())
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("t", pa.table({"ts": texts}))
+    got = [r[0] for r in con.sql("SELECT epoch_us(try_cast(ts AS TIMESTAMPTZ)) FROM t").fetchall()]
+    assert got == [_fromtimestamp_us(x) for x in seconds]
+
+
+def test_zeek_style_json_lines_with_numeric_times_take_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchfloor.adapters.observables import reader
+
+    path = tmp_path / "conn.jsonl"
+    line = (
+        '{"ts":%s,"uid":"C%d","id.orig_h":"10.0.0.1","id.orig_p":36844,'
+        '"id.resp_h":"192.0.2.%d","id.resp_p":53,"proto":"udp","duration":0.01}\n'
+    )
+    path.write_text("".join(line % (1591367999.305988 + i, i, i) for i in range(200)))
+    monkeypatch.setattr(reader, "_JSON_BLOCK", 4000)
+    calls: list[int] = []
+    slow = reader._jsonl_lines
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return slow(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "_jsonl_lines", counting)
+    log = detect_log(path, value_column="id.resp_h")
+    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    assert calls == []  # every block through Arrow's reader, none line by line
+    assert [r["row_no"] for r in rows] == list(range(1, 201))
+    assert rows[0]["ts"] == datetime(2020, 6, 5, 14, 39, 59, 305988, tzinfo=UTC)
+    assert rows[199]["ts"] == datetime(2020, 6, 5, 14, 43, 18, 305988, tzinfo=UTC)
+    assert rows[7]["value"] == "192.0.2.7"

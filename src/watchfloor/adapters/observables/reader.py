@@ -10,6 +10,12 @@ correlator, also by line.
 
 Row numbers: CSV and JSON lines give the physical line (the CSV header is line
 1); Parquet gives the 0-based row index in the file.
+
+Timestamps come as the log holds them, for the correlator to read: text (CSV,
+JSON strings; JSON numbers of seconds since the epoch among them are made
+text), Parquet's own type, or UTC timestamps where a block of JSON lines
+gives them all as numbers of seconds (as Zeek writes them). A batch's column
+types may therefore change from one batch to the next.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -249,14 +254,48 @@ def _read_csv(
         )
 
 
-def _ts_text(v: Any) -> str | None:
-    if v is None or isinstance(v, str):
+#: The microseconds since the epoch that ``datetime`` holds: years 1 to 9999.
+_FIRST_US = -62_135_596_800 * 1_000_000
+_LAST_US = 253_402_300_800 * 1_000_000 - 1
+
+
+def _epoch_stamps(seconds: np.ndarray) -> pa.Array:
+    """JSON timestamps given as numbers, seconds since the epoch (float64;
+    NaN: none), as UTC timestamps to the microsecond, rounded half to even as
+    ``datetime.fromtimestamp`` rounds; null where it would refuse one
+    (outside years 1-9999, not finite)."""
+    finite = np.isfinite(seconds) & (np.abs(seconds) < 1e12)  # no int64 overflow below
+    frac, whole = np.modf(np.where(finite, seconds, 0.0))
+    us = whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
+    ok = finite & (us >= _FIRST_US) & (us <= _LAST_US)
+    return pa.array(np.where(ok, us, 0), pa.timestamp("us", tz="UTC"), mask=~ok)
+
+
+def _ts_value(v: Any) -> str | float | None:
+    """A JSON line's timestamp as the line reader keeps it: text, or a number
+    of seconds (see :func:`_ts_column`)."""
+    if isinstance(v, str):
         return v
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int | float):
-        return datetime.fromtimestamp(v, UTC).isoformat()
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        try:
+            return float(v)
+        except OverflowError:  # an integer past any float: no time
+            return None
     return None
+
+
+def _ts_column(values: list[str | float | None]) -> pa.Array:
+    """The line reader's timestamps as one text column, numbers as the text
+    of :func:`_epoch_stamps` (which DuckDB reads back to the microsecond)."""
+    numbers = [i for i, v in enumerate(values) if isinstance(v, float)]
+    if not numbers:
+        return pa.array(values, pa.string())
+    stamps = _epoch_stamps(np.array([values[i] for i in numbers], np.float64))
+    texts = stamps.cast(pa.string()).to_pylist()  # "2020-06-05 14:39:59.305988Z"
+    out: list[str | float | None] = list(values)
+    for i, text in zip(numbers, texts, strict=True):
+        out[i] = text
+    return pa.array(out, pa.string())
 
 
 def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
@@ -277,11 +316,16 @@ def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
         pending = [chunk[cut:]] if cut < len(chunk) else []
 
 
-def _jsonl_block_fast(block: bytes, log: ObservableLog, first_line: int) -> pa.RecordBatch | None:
+def _jsonl_block_fast(
+    block: bytes, log: ObservableLog, first_line: int, ts_types: list[pa.DataType]
+) -> pa.RecordBatch | None:
     """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
     the block is not plainly one object per line with string (or null) fields
-    (blank lines, a value that is a number, bad JSON or UTF-8, a lone carriage
-    return...): the line-by-line reader then handles it, with its reports."""
+    — the timestamps may also all be numbers, seconds since the epoch, as
+    Zeek writes them — (blank lines, a value that is a number, bad JSON or
+    UTF-8, a lone carriage return...): the line-by-line reader then handles
+    it, with its reports. ``ts_types``: the timestamps' types to try, in
+    order; the one that reads the block is moved first, for the next."""
     fields = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
     if len(set(fields)) < len(fields):
         return None
@@ -299,25 +343,36 @@ def _jsonl_block_fast(block: bytes, log: ObservableLog, first_line: int) -> pa.R
     # lines exactly when their counts agree (no line holds two objects or none)
     if np.any(raw[starts] != ord("{")) or np.any(raw[last] != ord("}")):
         return None
-    schema = pa.schema([(c, pa.string()) for c in fields])
-    try:
-        table = pajson.read_json(
-            pa.BufferReader(block),
-            read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 22),
-            parse_options=pajson.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="ignore"
-            ),
-        )
-        if table.num_rows != ends.size:
-            return None
-        for column in table.columns:
-            column.validate(full=True)  # UTF-8
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    table = None
+    for ts_type in list(ts_types):
+        schema = pa.schema([(c, ts_type if c == log.ts_column else pa.string()) for c in fields])
+        try:
+            table = pajson.read_json(
+                pa.BufferReader(block),
+                read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 22),
+                parse_options=pajson.ParseOptions(
+                    explicit_schema=schema, unexpected_field_behavior="ignore"
+                ),
+            )
+            if table.num_rows != ends.size:
+                return None
+            for column in table.columns:
+                column.validate(full=True)  # UTF-8
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+            continue
+        ts_types.remove(ts_type)
+        ts_types.insert(0, ts_type)
+        break
+    if table is None:
         return None
     table = table.combine_chunks()  # rows > 0: one chunk a column
+    ts = table.column(log.ts_column).chunk(0)
+    if pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
+        ts = _epoch_stamps(ts.to_numpy(zero_copy_only=False))
     return _batch(
         pa.array(np.arange(first_line, first_line + ends.size, dtype=np.int64)),
-        table.column(log.ts_column).chunk(0),
+        ts,
         table.column(log.value_column).chunk(0),
         table.column(log.type_column).chunk(0) if log.type_column else None,
     )
@@ -330,9 +385,10 @@ def _read_jsonl(
     is read line by line in Python, which reports each bad line. Both give the
     same rows."""
     line = 1  # the number of the block's first line
+    ts_types = [pa.string(), pa.float64()]  # text, or seconds since the epoch
     with open(log.path, "rb") as fh:
         for block in _line_blocks(fh):
-            fast = _jsonl_block_fast(block, log, line)
+            fast = _jsonl_block_fast(block, log, line, ts_types)
             if fast is not None:
                 yield fast
                 line += fast.num_rows
@@ -348,14 +404,14 @@ def _jsonl_lines(
     numbered: Iterable[tuple[int, str]], log: ObservableLog, rejects: Callable[[RejectedRow], None]
 ) -> Iterator[pa.RecordBatch]:
     rows: list[int] = []
-    tss: list[str | None] = []
+    tss: list[str | float | None] = []
     values: list[str | None] = []
     types: list[str | None] = []
 
     def flush() -> pa.RecordBatch:
         b = _batch(
             pa.array(rows, pa.int64()),
-            pa.array(tss, pa.string()),
+            _ts_column(tss),
             pa.array(values, pa.string()),
             pa.array(types, pa.string()) if log.type_column else None,
         )
@@ -379,12 +435,8 @@ def _jsonl_lines(
             rejects(RejectedRow(log.path, number, line[:200].rstrip("\n"), "not a JSON object"))
             continue
         value = obj.get(log.value_column)
-        try:
-            ts = _ts_text(obj.get(log.ts_column))
-        except (OverflowError, OSError, ValueError):
-            ts = None
         rows.append(number)
-        tss.append(ts)
+        tss.append(_ts_value(obj.get(log.ts_column)))
         values.append(value if isinstance(value, str) or value is None else json.dumps(value))
         t = obj.get(log.type_column) if log.type_column else None
         types.append(t if isinstance(t, str) else None)

@@ -548,6 +548,9 @@ def correlate_batches(
         return out
 
     for b in batches:
+        if chunk and b.schema != chunk[0].schema:  # a reader's column types may change
+            yield flush()
+            chunk, rows = [], 0
         chunk.append(b)
         rows += b.num_rows
         if rows >= CHUNK_ROWS:
