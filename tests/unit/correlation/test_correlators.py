@@ -148,6 +148,22 @@ def test_json_times_as_seconds_since_the_epoch_match_as_their_text_does(
     assert seen.observed_at == T0 + timedelta(minutes=1, seconds=0.25)
 
 
+def test_json_fields_nested_as_ecs_writes_them_match_through_dotted_names(
+    tmp_path: Path, correlator: IndicatorCorrelator
+) -> None:
+    path = tmp_path / "ecs.jsonl"
+    with path.open("w") as out:
+        for ts, value, kind in ROWS:
+            doc = {"@timestamp": ts, "event": {"kind": "event"}, "threat": {"value": value}}
+            if kind is not None:
+                doc["threat"]["type"] = kind  # type: ignore[index]
+            out.write(json.dumps(doc) + "\n")
+    log = detect_log(path, value_column="threat.value", type_column="threat.type")
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    assert {(m.row - 1, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {r.row - 1: r.reason for r in result.rejected} == EXPECTED_REJECTS
+
+
 def test_a_match_links_to_the_indicator_actors(
     tmp_path: Path, correlator: IndicatorCorrelator
 ) -> None:

@@ -283,3 +283,67 @@ def test_zeek_style_json_lines_with_numeric_times_take_the_fast_path(
     assert rows[0]["ts"] == datetime(2020, 6, 5, 14, 39, 59, 305988, tzinfo=UTC)
     assert rows[199]["ts"] == datetime(2020, 6, 5, 14, 43, 18, 305988, tzinfo=UTC)
     assert rows[7]["value"] == "192.0.2.7"
+
+
+# ECS writes fields nested ({"destination": {"ip": ...}}), Zeek flat with dots
+# in the key ({"id.resp_h": ...}); a dotted column name reads either, its own
+# key first. Whatever the mix, Arrow's reader must give the line reader's rows.
+_NESTED_LINES = [
+    b'{"@timestamp": "2025-03-01T10:00:00Z", "destination": {"ip": "192.0.2.1", "port": 53}}',
+    b'{"@timestamp": "2025-03-01T10:00:01Z", "destination.ip": "192.0.2.2"}',
+    b'{"@timestamp": 1740823202, "destination": {"ip": "192.0.2.3", "geo": {"x": [1]}}}',
+    b'{"@timestamp": "t", "destination.ip": null, "destination": {"ip": "192.0.2.4"}}',
+    b'{"@timestamp": "t", "destination.ip": "192.0.2.5", "destination": {"ip": "192.0.2.6"}}',
+    b'{"@timestamp": "t", "destination": null}',
+    b'{"@timestamp": "t", "destination": {}}',
+    b'{"@timestamp": "t", "destination": "192.0.2.7"}',
+    b'{"@timestamp": "t", "destination": [{"ip": "192.0.2.8"}]}',
+    b'{"@timestamp": "t", "destination": {"ip": 8}}',
+    b'{"@timestamp": "t", "destination": {"ip": {"v4": "192.0.2.9"}}}',
+    b'{"@timestamp": "t", "destination": {"ip.v4": "192.0.2.10"}}',
+    b'{"@timestamp": "t"}',
+    b'{"@timestamp": "t", "destination": {"ip": "192.0.2.11"}, "destination": null}',
+    b"not json",
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    picks=st.lists(st.sampled_from(range(len(_NESTED_LINES))), min_size=1, max_size=30),
+    block=st.sampled_from([80, 300, 1 << 24]),
+)
+def test_dotted_names_read_nested_or_flat_fields_alike_fast_or_line_by_line(
+    tmp_path_factory: pytest.TempPathFactory, picks: list[int], block: int
+) -> None:
+    from watchfloor.adapters.observables import reader
+
+    lines = [_NESTED_LINES[0], *(_NESTED_LINES[i] for i in picks)]
+    path = tmp_path_factory.mktemp("ecs") / "log.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    log = detect_log(path, value_column="destination.ip")
+    assert log.ts_column == "@timestamp"
+    expected: list[RejectedRow] = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        slow = list(reader._jsonl_lines(enumerate(fh, start=1), log, expected.append))
+    rejects: list[RejectedRow] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reader, "_JSON_BLOCK", block)
+        fast = list(read_observables(log, rejects.append))
+    rows = [_instant(r) for b in fast for r in b.to_pylist()]
+    assert rows == [_instant(r) for b in slow for r in b.to_pylist()]
+    assert rejects == expected
+
+
+def test_a_dotted_name_takes_its_own_key_before_the_nested_path(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b"\n".join(_NESTED_LINES[:11]) + b"\n")
+    log = detect_log(path, value_column="destination.ip")
+    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    assert [r["value"] for r in rows] == [
+        "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5",
+        None, None, None, None, "8", '{"v4": "192.0.2.9"}',
+    ]  # fmt: skip
+    with pytest.raises(
+        ObservableLogError, match=r"no column 'source.ip' \(columns: .*destination.ip"
+    ):
+        detect_log(path, value_column="source.ip")

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -102,8 +103,17 @@ def _columns(path: Path, fmt: str) -> list[str]:
                 except json.JSONDecodeError:
                     continue
                 if isinstance(obj, dict):
-                    return list(obj)
+                    return list(_json_names(obj))
     return []
+
+
+def _json_names(obj: dict[str, Any], prefix: str = "", depth: int = 8) -> Iterator[str]:
+    """A JSON object's keys, and the dotted paths of the fields of objects
+    nested in it (``destination.ip``)."""
+    for key, value in obj.items():
+        yield prefix + key
+        if isinstance(value, dict) and depth > 1:
+            yield from _json_names(value, f"{prefix}{key}.", depth - 1)
 
 
 def _pick(
@@ -298,6 +308,68 @@ def _ts_column(values: list[str | float | None]) -> pa.Array:
     return pa.array(out, pa.string())
 
 
+def _path(name: str) -> tuple[str, ...] | None:
+    """A dotted column name's keys into nested JSON objects (ECS's
+    ``destination.ip``), or None for a name without dots."""
+    keys = tuple(name.split("."))
+    return keys if len(keys) > 1 and all(keys) else None
+
+
+def _field(obj: dict[str, Any], name: str) -> Any:
+    """A JSON object's field ``name``: its own key (Zeek's ``id.resp_h``)
+    where that is not null, else its dotted path into nested objects."""
+    value = obj.get(name)
+    keys = _path(name)
+    if value is None and keys is not None:
+        value = obj
+        for key in keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+    return value
+
+
+def _json_schema(fields: dict[str, pa.DataType]) -> pa.Schema | None:
+    """Arrow's schema for the ``fields`` (name -> type), each both as its own
+    key and, dotted, as its path into nested objects (:func:`_field`); None
+    where the two forms clash (``a`` and ``a.b``), for the line reader."""
+    tree: dict[str, Any] = {}
+
+    def place(at: dict[str, Any], keys: Sequence[str], kind: pa.DataType) -> bool:
+        head, rest = keys[0], keys[1:]
+        if not rest:
+            if head in at:
+                return False
+            at[head] = kind
+            return True
+        below = at.setdefault(head, {})
+        return isinstance(below, dict) and place(below, rest, kind)
+
+    for name, kind in fields.items():
+        keys = _path(name)
+        if not place(tree, [name], kind) or (keys is not None and not place(tree, keys, kind)):
+            return None
+
+    def typed(node: Any) -> pa.DataType:
+        if isinstance(node, dict):
+            return pa.struct([(k, typed(v)) for k, v in node.items()])
+        return node
+
+    return pa.schema([(k, typed(v)) for k, v in tree.items()])
+
+
+def _pluck(table: pa.Table, name: str) -> pa.Array:
+    """Field ``name`` of every row of a table read with :func:`_json_schema`."""
+    own = table.column(name).chunk(0)
+    keys = _path(name)
+    if keys is None:
+        return own
+    nested = table.column(keys[0]).chunk(0)
+    for key in keys[1:]:
+        nested = nested.flatten()[nested.type.get_field_index(key)]  # parent nulls kept
+    return pc.coalesce(own, nested)
+
+
 def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
     """The file in blocks of whole lines (about :data:`_JSON_BLOCK` bytes each;
     a line longer than that makes a longer block)."""
@@ -345,7 +417,9 @@ def _jsonl_block_fast(
         return None
     table = None
     for ts_type in list(ts_types):
-        schema = pa.schema([(c, ts_type if c == log.ts_column else pa.string()) for c in fields])
+        schema = _json_schema({c: ts_type if c == log.ts_column else pa.string() for c in fields})
+        if schema is None:
+            return None
         try:
             table = pajson.read_json(
                 pa.BufferReader(block),
@@ -367,14 +441,14 @@ def _jsonl_block_fast(
     if table is None:
         return None
     table = table.combine_chunks()  # rows > 0: one chunk a column
-    ts = table.column(log.ts_column).chunk(0)
+    ts = _pluck(table, log.ts_column)
     if pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
         ts = _epoch_stamps(ts.to_numpy(zero_copy_only=False))
     return _batch(
         pa.array(np.arange(first_line, first_line + ends.size, dtype=np.int64)),
         ts,
-        table.column(log.value_column).chunk(0),
-        table.column(log.type_column).chunk(0) if log.type_column else None,
+        _pluck(table, log.value_column),
+        _pluck(table, log.type_column) if log.type_column else None,
     )
 
 
@@ -434,11 +508,11 @@ def _jsonl_lines(
         if not isinstance(obj, dict):
             rejects(RejectedRow(log.path, number, line[:200].rstrip("\n"), "not a JSON object"))
             continue
-        value = obj.get(log.value_column)
+        value = _field(obj, log.value_column)
         rows.append(number)
-        tss.append(_ts_value(obj.get(log.ts_column)))
+        tss.append(_ts_value(_field(obj, log.ts_column)))
         values.append(value if isinstance(value, str) or value is None else json.dumps(value))
-        t = obj.get(log.type_column) if log.type_column else None
+        t = _field(obj, log.type_column) if log.type_column else None
         types.append(t if isinstance(t, str) else None)
         if len(rows) >= _BATCH:
             yield flush()

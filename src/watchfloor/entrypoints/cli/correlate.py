@@ -196,7 +196,12 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     "--dask-scheduler", default=None, help="Dask scheduler address (default: a local cluster)."
 )
 @click.option("--ts-column", default=None, help="Timestamp column (default: found by name).")
-@click.option("--value-column", default=None, help="Value column (default: found by name).")
+@click.option(
+    "--value-column",
+    default=None,
+    help="Value column (default: found by name); in JSON lines a dotted name "
+    "also reads nested objects (destination.ip).",
+)
 @click.option("--type-column", default=None, help="Type column (default: found by name, optional).")
 @click.option(
     "--threads",
