@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -317,8 +318,9 @@ def formats(
 ) -> None:
     """The engine on the log's first ``rows`` rows as Parquet, CSV and JSON
     lines (timestamps as ISO 8601 text in the last two, as exported logs hold
-    them; and JSON lines with times as numbers of seconds, as Zeek writes
-    them), each the median of ``repeats`` runs."""
+    them; and as Zeek writes them: JSON lines with times as numbers of
+    seconds, and its own tab-separated log), each the median of ``repeats``
+    runs."""
     con = duckdb.connect()
     text = "strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp"
     head = f"SELECT {{ts}}, value, type FROM '{obs_path}' LIMIT {rows}"
@@ -333,6 +335,19 @@ def formats(
         if not path.exists():
             con.execute(f"COPY ({head.format(ts=ts)}) TO '{path}' ({options})")
         paths[suffix] = path
+    zeek = directory / f"{obs_path.stem}-head{rows}.zeek.log"
+    if not zeek.exists():
+        body = zeek.with_suffix(".body")
+        epoch = "printf('%.6f', epoch(timestamp)) AS ts"
+        con.execute(
+            f"COPY ({head.format(ts=epoch)}) TO '{body}' (FORMAT csv, DELIMITER '\t', HEADER false)"
+        )
+        header = "#separator \\x09\n#unset_field\t-\n#fields\tts\tvalue\ttype\n"
+        with zeek.open("w") as out, body.open() as rows_in:
+            out.write(header + "#types\ttime\tstring\tstring\n")
+            shutil.copyfileobj(rows_in, out)
+        body.unlink()
+    paths["zeek.log"] = zeek
     con.close()
     print(f"\nthe first {rows:,} rows in each format, median of {repeats}:")
     for suffix, path in paths.items():

@@ -164,6 +164,25 @@ def test_json_fields_nested_as_ecs_writes_them_match_through_dotted_names(
     assert {r.row - 1: r.reason for r in result.rejected} == EXPECTED_REJECTS
 
 
+def test_zeek_logs_match_as_the_same_rows_written_as_csv(
+    tmp_path: Path, correlator: IndicatorCorrelator
+) -> None:
+    path = tmp_path / "intel.log"
+    lines = ["#separator \\x09", "#unset_field\t-", "#fields\tts\tvalue\ttype"]
+    lines.append("#types\ttime\tstring\tstring")
+    for ts, value, kind in ROWS:
+        when = ts if ts == "yesterday" else f"{datetime.fromisoformat(ts).timestamp():.6f}"
+        lines.append(f"{when}\t{value}\t{kind or '-'}")
+    path.write_text("\n".join([*lines, "#close\t2025-03-01-12-00-00"]) + "\n")
+    log = detect_log(path)
+    assert log.format == "zeek"
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    first = 5  # four header lines
+    assert {(m.row - first, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    assert result.rows_read == len(ROWS)
+
+
 def test_a_match_links_to_the_indicator_actors(
     tmp_path: Path, correlator: IndicatorCorrelator
 ) -> None:

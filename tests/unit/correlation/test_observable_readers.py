@@ -347,3 +347,60 @@ def test_a_dotted_name_takes_its_own_key_before_the_nested_path(tmp_path: Path) 
         ObservableLogError, match=r"no column 'source.ip' \(columns: .*destination.ip"
     ):
         detect_log(path, value_column="source.ip")
+
+
+ZEEK_CONN = (
+    "#separator \\x09\n"
+    "#set_separator\t,\n"
+    "#empty_field\t(empty)\n"
+    "#unset_field\t-\n"
+    "#path\tconn\n"
+    "#open\t2020-06-05-14-39-59\n"
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\n"
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\n"
+    "1591367999.305988\tC1\t10.0.0.1\t36844\t192.0.2.1\t53\tudp\tevil\\x2eexample\n"
+    "1591367999.5\tC2\t10.0.0.1\t36845\t-\t53\tudp\t(empty)\n"
+    "a line cut short\n"
+    "oops\tC3\t10.0.0.2\t1\t192.0.2.3\t80\ttcp\t-\n"
+    "1591368000\tC4\t10.0.0.2\t2\t2001:db8::1\t443\ttcp\twww.example\n"
+    "#close\t2020-06-05-15-00-00\n"
+)
+
+
+def test_zeek_logs_read_by_their_header_with_times_unset_marks_and_escapes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "conn.log"
+    path.write_text(ZEEK_CONN)
+    log = detect_log(path, value_column="id.resp_h")
+    assert (log.format, log.ts_column, log.value_column) == ("zeek", "ts", "id.resp_h")
+    rejects: list[RejectedRow] = []
+    rows = [r for b in read_observables(log, rejects.append) for r in b.to_pylist()]
+    assert [(r["row_no"], r["value"]) for r in rows] == [
+        (9, "192.0.2.1"),
+        (10, None),  # "-": unset
+        (12, "192.0.2.3"),
+        (13, "2001:db8::1"),
+    ]
+    assert [r["ts"] for r in rows] == [
+        datetime(2020, 6, 5, 14, 39, 59, 305988, tzinfo=UTC),
+        datetime(2020, 6, 5, 14, 39, 59, 500000, tzinfo=UTC),
+        None,  # not a number of seconds: reported by the correlator
+        datetime(2020, 6, 5, 14, 40, 0, tzinfo=UTC),
+    ]
+    # the cut line is reported; the #close line is the log's own, not a row
+    assert [(r.row, r.reason) for r in rejects] == [(11, "expected 8 fields, found 1")]
+    queries = detect_log(path, value_column="query")
+    values = [r["value"] for b in read_observables(queries, lambda r: None) for r in b.to_pylist()]
+    assert values == ["evil.example", "", None, "www.example"]  # \x2e, (empty), -
+
+
+def test_a_zeek_log_needs_its_header(tmp_path: Path) -> None:
+    odd = tmp_path / "conn.log"
+    odd.write_text("1591367999.3\tC1\t10.0.0.1\n")
+    with pytest.raises(ObservableLogError, match="cannot tell the format"):
+        detect_log(odd)
+    bare = tmp_path / "dns.log"
+    bare.write_text("#separator \\x09\n#path\tdns\n")
+    with pytest.raises(ObservableLogError, match="without a #fields line"):
+        detect_log(bare, value_column="query")

@@ -23,7 +23,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -81,14 +83,19 @@ class ObservableLogError(ValueError):
 def _format_of(path: Path) -> str:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
+        with path.open("rb") as fh:
+            if fh.read(11) == b"#separator ":  # Zeek's own logs: conn.log, dns.log...
+                return "zeek"
         raise ObservableLogError(
             f"{path}: cannot tell the format from the suffix {path.suffix!r}; "
-            "expected .csv, .jsonl/.ndjson or .parquet"
+            "expected .csv, .jsonl/.ndjson, .parquet or a Zeek log"
         )
     return fmt
 
 
 def _columns(path: Path, fmt: str) -> list[str]:
+    if fmt == "zeek":
+        return ZeekHeader.read(path).fields
     if fmt == "parquet":
         return list(pq.read_schema(path).names)
     if fmt == "csv":
@@ -174,6 +181,8 @@ def read_observables(
         yield from _read_csv(log, rejects)
     elif log.format == "jsonl":
         yield from _read_jsonl(log, rejects)
+    elif log.format == "zeek":
+        yield from _read_csv(log, rejects, ZeekHeader.read(log.path))
     else:
         raise ObservableLogError(f"{log.path}: unsupported format {log.format!r}")
 
@@ -218,13 +227,17 @@ def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
 
 
 def _read_csv(
-    log: ObservableLog, rejects: Callable[[RejectedRow], None]
+    log: ObservableLog,
+    rejects: Callable[[RejectedRow], None],
+    zeek: ZeekHeader | None = None,
 ) -> Iterator[pa.RecordBatch]:
+    """A CSV log, or with ``zeek`` a Zeek log's rows (tab-separated, no
+    quoting, its own marks for unset fields; ``#`` lines skipped unreported)."""
     skipped: list[int] = []  # physical line numbers of rows the parser skipped
 
     def on_invalid(row: Any) -> str:
         number = row.number if row.number is not None else -1
-        if row.text.strip():
+        if row.text.strip() and not (zeek and row.text.startswith("#")):
             rejects(
                 RejectedRow(
                     log.path,
@@ -237,15 +250,20 @@ def _read_csv(
         return "skip"
 
     wanted = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
-    reader = pacsv.open_csv(
-        log.path,
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 22),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=wanted, column_types={c: pa.string() for c in wanted}
-        ),
+    read = pacsv.ReadOptions(use_threads=False, block_size=1 << 22)
+    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False)
+    convert = pacsv.ConvertOptions(
+        include_columns=wanted, column_types={c: pa.string() for c in wanted}
     )
     next_line = 2  # line 1 is the header
+    if zeek is not None:
+        read.skip_rows, read.column_names = zeek.lines, zeek.fields
+        parse.delimiter, parse.quote_char = zeek.separator, False
+        convert.null_values, convert.strings_can_be_null = [zeek.unset], True
+        next_line = zeek.lines + 1
+    reader = pacsv.open_csv(
+        log.path, read_options=read, parse_options=parse, convert_options=convert
+    )
     for b in reader:
         n = b.num_rows
         pending = np.array(sorted(s for s in skipped if s >= next_line), dtype=np.int64)
@@ -256,12 +274,12 @@ def _read_csv(
         if n:
             next_line = int(lines[-1]) + 1
         skipped[:] = [s for s in skipped if s >= next_line]
-        yield _batch(
-            pa.array(lines),
-            b.column(log.ts_column),
-            b.column(log.value_column),
-            b.column(log.type_column) if log.type_column else None,
-        )
+        ts, value = b.column(log.ts_column), b.column(log.value_column)
+        typ = b.column(log.type_column) if log.type_column else None
+        if zeek is not None:
+            ts, value = zeek.times(log.ts_column, ts), zeek.text(value)
+            typ = zeek.text(typ) if typ is not None else None
+        yield _batch(pa.array(lines), ts, value, typ)
 
 
 #: The microseconds since the epoch that ``datetime`` holds: years 1 to 9999.
@@ -279,6 +297,79 @@ def _epoch_stamps(seconds: np.ndarray) -> pa.Array:
     us = whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
     ok = finite & (us >= _FIRST_US) & (us <= _LAST_US)
     return pa.array(np.where(ok, us, 0), pa.timestamp("us", tz="UTC"), mask=~ok)
+
+
+@dataclass(frozen=True)
+class ZeekHeader:
+    """What a Zeek log's ``#`` lines say: the separator, the marks of unset
+    and empty fields, the fields and their Zeek types, and how many lines
+    they take."""
+
+    separator: str
+    unset: str
+    empty: str
+    fields: list[str]
+    types: dict[str, str]
+    lines: int
+
+    @classmethod
+    def read(cls, path: str | Path) -> ZeekHeader:
+        meta: dict[str, str] = {}
+        lines = 0
+        with open(path, "rb") as fh:
+            first = fh.readline()
+            if not first.startswith(b"#separator "):
+                raise ObservableLogError(f"{path}: not a Zeek log (no #separator line first)")
+            separator = _zeek_unescape(first[len(b"#separator ") :].rstrip(b"\r\n").decode())
+            lines = 1
+            for raw in fh:
+                if not raw.startswith(b"#"):
+                    break
+                lines += 1
+                key, _, rest = raw.decode("utf-8", "replace").rstrip("\r\n").partition(separator)
+                meta[key[1:]] = rest
+        if "fields" not in meta:
+            raise ObservableLogError(f"{path}: a Zeek log without a #fields line")
+        fields = meta["fields"].split(separator)
+        types = dict(zip(fields, meta.get("types", "").split(separator), strict=False))
+        return cls(
+            separator,
+            meta.get("unset_field", "-"),
+            meta.get("empty_field", "(empty)"),
+            fields,
+            types,
+            lines,
+        )
+
+    def times(self, name: str, column: pa.Array) -> pa.Array:
+        """A column of Zeek ``time`` fields (seconds since the epoch, as text)
+        as UTC timestamps; anything else is left as text."""
+        if self.types.get(name) != "time":
+            return self.text(column)
+        numeric = pc.match_substring_regex(column, r"^-?[0-9]+(\.[0-9]*)?$")
+        seconds = pc.if_else(numeric, column, pa.scalar(None, pa.string())).cast(pa.float64())
+        return _epoch_stamps(seconds.to_numpy(zero_copy_only=False))
+
+    def text(self, column: pa.Array) -> pa.Array:
+        """String fields as written: the empty mark as an empty string, and
+        ``\\xNN`` escapes (bytes Zeek would not write raw) as their bytes."""
+        column = pc.if_else(pc.equal(column, self.empty), "", column)
+        escaped = pc.match_substring(column, "\\x")
+        if not pc.any(escaped).as_py():
+            return column
+        values = column.to_pylist()
+        for i in np.flatnonzero(escaped.fill_null(False).to_numpy(zero_copy_only=False)):
+            values[i] = _zeek_unescape(values[i])
+        return pa.array(values, pa.string())
+
+
+_ZEEK_ESCAPE = re.compile(rb"\\x([0-9A-Fa-f]{2})")
+
+
+def _zeek_unescape(text: str) -> str:
+    """Zeek's ``\\xNN`` escapes as the bytes they stand for (read as UTF-8)."""
+    raw = _ZEEK_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode())
+    return raw.decode("utf-8", "replace")
 
 
 def _ts_value(v: Any) -> str | float | None:

@@ -182,7 +182,7 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     multiple=True,
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="A log of observables: .csv, .jsonl or .parquet (repeatable).",
+    help="A log of observables: .csv, .jsonl, .parquet or a Zeek log (repeatable).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Matches CSV to write.")
 @click.option(
