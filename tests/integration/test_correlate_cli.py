@@ -75,6 +75,24 @@ def test_matches_are_written_with_their_actors_and_bad_rows_reported(tmp_path: P
     assert "read 4 rows" in result.output
 
 
+def test_a_zeek_conn_log_is_correlated_through_its_named_field(tmp_path: Path) -> None:
+    from tests.unit.correlation.test_observable_readers import ZEEK_CONN
+
+    log = tmp_path / "conn.log"  # the indicators are valid from 2025 on: shift 2020 there
+    log.write_text(ZEEK_CONN.replace("15913", "17384"))
+    out = tmp_path / "matches.csv"
+    ip = _stix(tmp_path, "[ipv4-addr:value = '192.0.2.0/24']")
+    args = ["correlate", "--indicators", str(ip), "--observables", str(log), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--value-column", "id.resp_h"])
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert [(r["row"], r["observed_value"], r["observed_at"]) for r in rows] == [
+        ("9", "192.0.2.1", "2025-02-02T03:46:39.305988+00:00"),
+    ]  # row 12 is in the range too, but its time is not a number
+    assert "conn.log:11: expected 8 fields, found 1" in result.output
+    assert "conn.log:12: missing or malformed timestamp" in result.output
+
+
 def test_a_bad_bundle_is_refused_whole_and_nothing_is_written(tmp_path: Path) -> None:
     out = tmp_path / "matches.csv"
     bad = _stix(tmp_path, "[file:hashes.MD5 = 'xyz']")
