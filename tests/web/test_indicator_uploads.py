@@ -124,6 +124,40 @@ def test_a_log_of_unknown_form_or_no_file_at_all_is_refused(cell: Cell, tmp_path
     assert "choose at least one log of observables" in r.json()["detail"]
 
 
+def test_a_zeek_log_is_read_through_the_column_the_uploader_names(
+    cell: Cell, tmp_path: Path
+) -> None:
+    from tests.unit.correlation.test_observable_readers import ZEEK_CONN
+
+    api = cell.api(Role.WATCH_ANALYST)
+    version = version_of(api, VISIBLE_CASE)
+    # Actor A's domain, seen as a DNS query in a conn.log-like Zeek log of 2025
+    zeek = ZEEK_CONN.replace("15913", "17384").replace("www.example", "www.evil.example")
+    ours = indicator_bundle(actor="Actor A")
+    files = [
+        ("indicators", ("feed-a.json", json.dumps(ours).encode(), "application/json")),
+        ("observables", ("dns.log", zeek.encode(), "text/plain")),
+    ]
+    r = api.post(API, data=_form(version), files=files)
+    assert r.status_code == 422
+    assert "dns.log: no value column" in r.json()["detail"]
+    r = api.post(API, data=_form(version, value_column="query"), files=files)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["rows_read"] == 4 and out["matches"] == 2  # evil\x2eexample and www.evil.example
+    assert sorted((x["file"], x["row"], x["reason"]) for x in out["rejected"]) == [
+        ("dns.log", 10, "empty value"),  # (empty)
+        ("dns.log", 11, "expected 8 fields, found 1"),
+        ("dns.log", 12, "missing or malformed timestamp"),
+    ]
+    assert [a["title"] for a in out["added"]] == [
+        "domain evil.example seen 2× (indicator of Actor A)"
+    ]
+    r = api.post(API, data=_form(version + 1, value_column="answers"), files=files)
+    assert r.status_code == 422
+    assert "dns.log: no column 'answers'" in r.json()["detail"]
+
+
 def test_nobody_adds_matches_above_their_own_clearance(cell: Cell, tmp_path: Path) -> None:
     partner = cell.api(Role.PARTNER)  # cleared up to TLP:GREEN
     version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)

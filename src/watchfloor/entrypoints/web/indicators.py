@@ -40,7 +40,7 @@ from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.grading import AdmiraltyGrade
 from watchfloor.domain.markings import TLP, Clearance, Marking
 from watchfloor.domain.users import Permission
-from watchfloor.engines.correlation import DuckDBCorrelator, IndicatorSet
+from watchfloor.engines.correlation import DuckDBCorrelator, IndicatorSet, ObservableLog
 from watchfloor.engines.correlation.model import Match, RejectedRow
 from watchfloor.entrypoints.web.api import CaseId, check_own_marking
 from watchfloor.entrypoints.web.auth import Principal, require, watchfloor_app
@@ -63,6 +63,7 @@ Classification = Annotated[str, Form(max_length=32)]
 Audiences = Annotated[str, Form(max_length=300)]
 Tlp = Annotated[str, Form(max_length=32)]
 Token = Annotated[str, Form(max_length=32)]
+Column = Annotated[str, Form(max_length=200)]
 
 #: Malformed rows and matches listed in a result (all are counted).
 SHOWN = 50
@@ -118,6 +119,24 @@ class IndicatorUploadResult:
             ],
             "already_in_case": self.already,
         }
+
+
+@dataclass(frozen=True)
+class LogColumns:
+    """The columns the uploader named for every log (empty: found by name, as
+    `watchfloor correlate --ts-column/--value-column/--type-column`)."""
+
+    ts: str = ""
+    value: str = ""
+    type: str = ""
+
+    def detect(self, path: str) -> ObservableLog:
+        return detect_log(
+            path,
+            ts_column=self.ts.strip() or None,
+            value_column=self.value.strip() or None,
+            type_column=self.type.strip() or None,
+        )
 
 
 def _chosen(files: Sequence[UploadFile | str]) -> list[UploadFile]:
@@ -179,6 +198,7 @@ def correlate_uploads(
     log_files: Sequence[UploadFile | str],
     *,
     stored: Sequence[str] = (),
+    columns: LogColumns = LogColumns(),
     grade: AdmiraltyGrade,
     marking: Marking,
     expected_version: int,
@@ -217,7 +237,7 @@ def correlate_uploads(
         report.phase("Saving the uploaded logs")
         names = _saved_logs(chosen_logs, FilePath(tmp))
         try:
-            logs = [detect_log(path) for path in names]
+            logs = [columns.detect(path) for path in names]
         except ObservableLogError as exc:
             message = str(exc)
             for path, name in names.items():
@@ -273,11 +293,12 @@ def _from_form(
     grade: str,
     marking: tuple[str, str, str],
     progress_token: str,
+    columns: LogColumns,
 ) -> IndicatorUploadResult:
     """:func:`correlate_uploads` of the fields the API and the page share:
     (indicator files, logs, stored knowledge bases), the marking as
-    (classification, releasable to, TLP), and the token its progress is
-    reported under (see :mod:`.progress`; empty: none)."""
+    (classification, releasable to, TLP), the token its progress is
+    reported under (see :mod:`.progress`; empty: none), and the logs' columns."""
     from watchfloor.entrypoints.web.pages import _audiences, validated
 
     classification, releasable_to, tlp = marking
@@ -295,6 +316,7 @@ def _from_form(
             indicators,
             observables,
             stored=stored,
+            columns=columns,
             grade=AdmiraltyGrade.parse(grade),
             marking=body.to_domain(),
             expected_version=expected_version,
@@ -320,6 +342,9 @@ def add_indicator_matches_api(
     releasable_to: Audiences = "NATO",
     tlp: Tlp = "AMBER",
     progress_token: Token = "",
+    ts_column: Column = "",
+    value_column: Column = "",
+    type_column: Column = "",
 ) -> dict[str, Any]:
     """A multipart form: `observables` (logs as .csv, .jsonl or .parquet,
     columns found by name) and the indicators: `indicators` (STIX 2.0/2.1
@@ -332,11 +357,15 @@ def add_indicator_matches_api(
     left out and skipped, and the malformed rows (the first 50). With
     `progress_token` (32 lower-case hex digits chosen at random),
     `GET /api/progress/{progress_token}` tells the request's step and rows
-    while it runs."""
+    while it runs. `ts_column`, `value_column`, `type_column` name the logs'
+    columns where their names are not the usual ones (a Zeek log's
+    `id.resp_h`; in JSON lines a dotted name also reads nested objects)."""
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    token = progress_token
-    return _from_form(app, user, case_id, form, expected_version, grade, marking, token).to_json()
+    token, columns = progress_token, LogColumns(ts_column, value_column, type_column)
+    return _from_form(
+        app, user, case_id, form, expected_version, grade, marking, token, columns
+    ).to_json()
 
 
 @router.post("/cases/{case_id}/indicator-matches", include_in_schema=False)
@@ -354,13 +383,16 @@ def add_indicator_matches_page(
     releasable_to: Audiences = "NATO",
     tlp: Tlp = "AMBER",
     progress_token: Token = "",
+    ts_column: Column = "",
+    value_column: Column = "",
+    type_column: Column = "",
 ) -> HTMLResponse:
     from watchfloor.entrypoints.web.pages import render
 
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    token = progress_token
-    result = _from_form(app, user, case_id, form, expected_version, grade, marking, token)
+    token, columns = progress_token, LogColumns(ts_column, value_column, type_column)
+    result = _from_form(app, user, case_id, form, expected_version, grade, marking, token, columns)
     shown = [*result.added, *(item for item, _ in result.unlinked)]
     return render(
         request,
