@@ -16,7 +16,7 @@ from distributed import Client, LocalCluster
 from tests.unit.correlation.helpers import write_log
 
 from watchfloor.adapters.observables import detect_log, read_observables
-from watchfloor.adapters.observables import reader as observables_reader
+from watchfloor.adapters.observables import jsonl as observables_jsonl
 from watchfloor.engines.correlation import (
     ActorRef,
     DaskCorrelator,
@@ -140,7 +140,7 @@ def test_json_times_as_seconds_since_the_epoch_match_as_their_text_does(
             if ts != "yesterday":
                 when = datetime.fromisoformat(ts).timestamp() + 0.25
             out.write(json.dumps({"ts": when, "value": value, "type": kind}) + "\n")
-    monkeypatch.setattr(observables_reader, "_JSON_BLOCK", block)
+    monkeypatch.setattr(observables_jsonl, "_JSON_BLOCK", block)
     result = correlator.correlate(IndicatorSet.build(INDICATORS), [detect_log(path)])
     assert {(m.row - 1, m.indicator.id) for m in result.matches()} == EXPECTED
     assert {r.row - 1: r.reason for r in result.rejected} == EXPECTED_REJECTS
@@ -248,7 +248,7 @@ def test_small_chunks_give_the_same_matches_and_line_numbers(
     indicators = IndicatorSet.build(INDICATORS)
     whole = DuckDBCorrelator(read_observables).correlate(indicators, [log])
     monkeypatch.setattr(kernel, "CHUNK_ROWS", 5)  # many queries, each a few rows
-    monkeypatch.setattr(observables_reader, "_BATCH", 3)  # JSON lines: batches of 3
+    monkeypatch.setattr(observables_jsonl, "_BATCH", 3)  # JSON lines: batches of 3
     chunked = DuckDBCorrelator(read_observables).correlate(indicators, [log])
     assert chunked.sorted_table().equals(whole.sorted_table())
     assert len(whole) == 3 * len(EXPECTED)

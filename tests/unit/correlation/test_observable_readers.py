@@ -129,7 +129,7 @@ _LINES = [
 
 
 def _line_reader_rows(path: Path) -> tuple[list[dict[str, object]], list[RejectedRow]]:
-    from watchfloor.adapters.observables.reader import _jsonl_lines
+    from watchfloor.adapters.observables.jsonl import _jsonl_lines
 
     log = detect_log(path)
     rejects: list[RejectedRow] = []
@@ -152,7 +152,7 @@ def test_json_lines_read_fast_or_line_by_line_give_the_same_rows(
     block: int,
     final_newline: bool,
 ) -> None:
-    from watchfloor.adapters.observables import reader
+    from watchfloor.adapters.observables import jsonl as reader
 
     lines = [_LINES[0]] * plain_run + [_LINES[i] for i in picks] + [_LINES[1]] * plain_run
     path = tmp_path_factory.mktemp("jsonl") / "log.jsonl"
@@ -185,7 +185,7 @@ def _instant(row: dict[str, object]) -> dict[str, object]:
 def test_plain_json_lines_take_the_fast_path_in_blocks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watchfloor.adapters.observables import reader
+    from watchfloor.adapters.observables import jsonl as reader
 
     path = tmp_path / "log.jsonl"
     good = '{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.%d", "type": "ipv4"}\n'
@@ -238,17 +238,17 @@ _EDGES = [
     )
 )
 def test_numbers_of_seconds_become_the_instants_fromtimestamp_gives(seconds: list[float]) -> None:
-    from watchfloor.adapters.observables.reader import _epoch_stamps
+    from watchfloor.adapters.observables.base import epoch_stamps
 
-    stamps = _epoch_stamps(np.array(seconds, np.float64))
+    stamps = epoch_stamps(np.array(seconds, np.float64))
     assert stamps.cast(pa.int64()).to_pylist() == [_fromtimestamp_us(x) for x in seconds]
 
 
 def test_the_text_of_numbers_reads_back_in_duckdb_to_the_microsecond() -> None:
-    from watchfloor.adapters.observables.reader import _epoch_stamps
+    from watchfloor.adapters.observables.base import epoch_stamps
 
     seconds = [x for x in _EDGES if _fromtimestamp_us(x) is not None]
-    texts = _epoch_stamps(np.array(seconds, np.float64)).cast(pa.string())
+    texts = epoch_stamps(np.array(seconds, np.float64)).cast(pa.string())
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.register("t", pa.table({"ts": texts}))
@@ -259,7 +259,7 @@ def test_the_text_of_numbers_reads_back_in_duckdb_to_the_microsecond() -> None:
 def test_zeek_style_json_lines_with_numeric_times_take_the_fast_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watchfloor.adapters.observables import reader
+    from watchfloor.adapters.observables import jsonl as reader
 
     path = tmp_path / "conn.jsonl"
     line = (
@@ -315,7 +315,7 @@ _NESTED_LINES = [
 def test_dotted_names_read_nested_or_flat_fields_alike_fast_or_line_by_line(
     tmp_path_factory: pytest.TempPathFactory, picks: list[int], block: int
 ) -> None:
-    from watchfloor.adapters.observables import reader
+    from watchfloor.adapters.observables import jsonl as reader
 
     lines = [_NESTED_LINES[0], *(_NESTED_LINES[i] for i in picks)]
     path = tmp_path_factory.mktemp("ecs") / "log.jsonl"

@@ -1,4 +1,4 @@
-"""Readers for forensic logs of observables (CSV, JSON lines, Parquet)."""
+"""Readers for forensic logs of observables (CSV, JSON lines, Parquet, Zeek logs)."""
 
 from watchfloor.adapters.observables.reader import (
     ObservableLogError,

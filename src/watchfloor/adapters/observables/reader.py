@@ -1,4 +1,6 @@
-"""Observable logs (CSV, JSON lines, Parquet) read as streams of record batches.
+"""Observable logs (CSV, JSON lines, Parquet, Zeek's own logs) read as streams
+of record batches: the format told, the columns found, each format's reader
+(JSON lines in :mod:`.jsonl`, Zeek's header in :mod:`.zeek`).
 
 Each log has a timestamp column, a value column and optionally a type column;
 without one, the kind of each value is inferred from its form. The columns are
@@ -8,34 +10,33 @@ a JSON line that is not a JSON object) are skipped and reported with their
 line number; values that are not valid observables are reported by the
 correlator, also by line.
 
-Row numbers: CSV and JSON lines give the physical line (the CSV header is line
-1); Parquet gives the 0-based row index in the file.
+Row numbers: CSV, JSON lines and Zeek logs give the physical line (the CSV
+header is line 1); Parquet gives the 0-based row index in the file.
 
 Timestamps come as the log holds them, for the correlator to read: text (CSV,
 JSON strings; JSON numbers of seconds since the epoch among them are made
 text), Parquet's own type, or UTC timestamps where a block of JSON lines
-gives them all as numbers of seconds (as Zeek writes them). A batch's column
-types may therefore change from one batch to the next.
+gives them all as numbers of seconds (as Zeek writes them), and for a Zeek
+log's ``time`` fields. A batch's column types may therefore change from one
+batch to the next.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from watchfloor.adapters.observables.base import ObservableLogError, observable_batch
+from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
+from watchfloor.adapters.observables.zeek import ZeekHeader
 from watchfloor.engines.correlation.base import ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 
@@ -70,14 +71,6 @@ _FORMATS = {
     ".pq": "parquet",
 }
 _BATCH = 65_536
-_JSON_BLOCK = 1 << 24  # bytes of JSON lines parsed at a time
-_SCHEMA = pa.schema(
-    [("row_no", pa.int64()), ("ts", pa.string()), ("value", pa.string()), ("type", pa.string())]
-)
-
-
-class ObservableLogError(ValueError):
-    """The log as a whole cannot be read (unknown format, missing columns)."""
 
 
 def _format_of(path: Path) -> str:
@@ -110,17 +103,8 @@ def _columns(path: Path, fmt: str) -> list[str]:
                 except json.JSONDecodeError:
                     continue
                 if isinstance(obj, dict):
-                    return list(_json_names(obj))
+                    return list(json_names(obj))
     return []
-
-
-def _json_names(obj: dict[str, Any], prefix: str = "", depth: int = 8) -> Iterator[str]:
-    """A JSON object's keys, and the dotted paths of the fields of objects
-    nested in it (``destination.ip``)."""
-    for key, value in obj.items():
-        yield prefix + key
-        if isinstance(value, dict) and depth > 1:
-            yield from _json_names(value, f"{prefix}{key}.", depth - 1)
 
 
 def _pick(
@@ -180,22 +164,11 @@ def read_observables(
     elif log.format == "csv":
         yield from _read_csv(log, rejects)
     elif log.format == "jsonl":
-        yield from _read_jsonl(log, rejects)
+        yield from read_jsonl(log, rejects)
     elif log.format == "zeek":
         yield from _read_csv(log, rejects, ZeekHeader.read(log.path))
     else:
         raise ObservableLogError(f"{log.path}: unsupported format {log.format!r}")
-
-
-def _batch(row_no: pa.Array, ts: pa.Array, value: pa.Array, typ: pa.Array | None) -> pa.RecordBatch:
-    n = len(row_no)
-    if typ is None:
-        typ = pa.nulls(n, pa.string())
-    if not pa.types.is_string(value.type):
-        value = value.cast(pa.string())
-    if not pa.types.is_string(typ.type):
-        typ = typ.cast(pa.string())
-    return pa.record_batch([row_no, ts, value, typ], names=["row_no", "ts", "value", "type"])
 
 
 def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
@@ -217,7 +190,7 @@ def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
         row = int(offsets[run[0]])
         for b in pf.iter_batches(batch_size=_BATCH, row_groups=run, columns=columns):
             n = b.num_rows
-            yield _batch(
+            yield observable_batch(
                 pa.array(np.arange(row, row + n, dtype=np.int64)),
                 b.column(log.ts_column),
                 b.column(log.value_column),
@@ -279,333 +252,4 @@ def _read_csv(
         if zeek is not None:
             ts, value = zeek.times(log.ts_column, ts), zeek.text(value)
             typ = zeek.text(typ) if typ is not None else None
-        yield _batch(pa.array(lines), ts, value, typ)
-
-
-#: The microseconds since the epoch that ``datetime`` holds: years 1 to 9999.
-_FIRST_US = -62_135_596_800 * 1_000_000
-_LAST_US = 253_402_300_800 * 1_000_000 - 1
-
-
-def _epoch_stamps(seconds: np.ndarray) -> pa.Array:
-    """JSON timestamps given as numbers, seconds since the epoch (float64;
-    NaN: none), as UTC timestamps to the microsecond, rounded half to even as
-    ``datetime.fromtimestamp`` rounds; null where it would refuse one
-    (outside years 1-9999, not finite)."""
-    finite = np.isfinite(seconds) & (np.abs(seconds) < 1e12)  # no int64 overflow below
-    frac, whole = np.modf(np.where(finite, seconds, 0.0))
-    us = whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
-    ok = finite & (us >= _FIRST_US) & (us <= _LAST_US)
-    return pa.array(np.where(ok, us, 0), pa.timestamp("us", tz="UTC"), mask=~ok)
-
-
-@dataclass(frozen=True)
-class ZeekHeader:
-    """What a Zeek log's ``#`` lines say: the separator, the marks of unset
-    and empty fields, the fields and their Zeek types, and how many lines
-    they take."""
-
-    separator: str
-    unset: str
-    empty: str
-    fields: list[str]
-    types: dict[str, str]
-    lines: int
-
-    @classmethod
-    def read(cls, path: str | Path) -> ZeekHeader:
-        meta: dict[str, str] = {}
-        lines = 0
-        with open(path, "rb") as fh:
-            first = fh.readline()
-            if not first.startswith(b"#separator "):
-                raise ObservableLogError(f"{path}: not a Zeek log (no #separator line first)")
-            separator = _zeek_unescape(first[len(b"#separator ") :].rstrip(b"\r\n").decode())
-            lines = 1
-            for raw in fh:
-                if not raw.startswith(b"#"):
-                    break
-                lines += 1
-                key, _, rest = raw.decode("utf-8", "replace").rstrip("\r\n").partition(separator)
-                meta[key[1:]] = rest
-        if "fields" not in meta:
-            raise ObservableLogError(f"{path}: a Zeek log without a #fields line")
-        fields = meta["fields"].split(separator)
-        types = dict(zip(fields, meta.get("types", "").split(separator), strict=False))
-        return cls(
-            separator,
-            meta.get("unset_field", "-"),
-            meta.get("empty_field", "(empty)"),
-            fields,
-            types,
-            lines,
-        )
-
-    def times(self, name: str, column: pa.Array) -> pa.Array:
-        """A column of Zeek ``time`` fields (seconds since the epoch, as text)
-        as UTC timestamps; anything else is left as text."""
-        if self.types.get(name) != "time":
-            return self.text(column)
-        numeric = pc.match_substring_regex(column, r"^-?[0-9]+(\.[0-9]*)?$")
-        seconds = pc.if_else(numeric, column, pa.scalar(None, pa.string())).cast(pa.float64())
-        return _epoch_stamps(seconds.to_numpy(zero_copy_only=False))
-
-    def text(self, column: pa.Array) -> pa.Array:
-        """String fields as written: the empty mark as an empty string, and
-        ``\\xNN`` escapes (bytes Zeek would not write raw) as their bytes."""
-        column = pc.if_else(pc.equal(column, self.empty), "", column)
-        escaped = pc.match_substring(column, "\\x")
-        if not pc.any(escaped).as_py():
-            return column
-        values = column.to_pylist()
-        for i in np.flatnonzero(escaped.fill_null(False).to_numpy(zero_copy_only=False)):
-            values[i] = _zeek_unescape(values[i])
-        return pa.array(values, pa.string())
-
-
-_ZEEK_ESCAPE = re.compile(rb"\\x([0-9A-Fa-f]{2})")
-
-
-def _zeek_unescape(text: str) -> str:
-    """Zeek's ``\\xNN`` escapes as the bytes they stand for (read as UTF-8)."""
-    raw = _ZEEK_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode())
-    return raw.decode("utf-8", "replace")
-
-
-def _ts_value(v: Any) -> str | float | None:
-    """A JSON line's timestamp as the line reader keeps it: text, or a number
-    of seconds (see :func:`_ts_column`)."""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        try:
-            return float(v)
-        except OverflowError:  # an integer past any float: no time
-            return None
-    return None
-
-
-def _ts_column(values: list[str | float | None]) -> pa.Array:
-    """The line reader's timestamps as one text column, numbers as the text
-    of :func:`_epoch_stamps` (which DuckDB reads back to the microsecond)."""
-    numbers = [i for i, v in enumerate(values) if isinstance(v, float)]
-    if not numbers:
-        return pa.array(values, pa.string())
-    stamps = _epoch_stamps(np.array([values[i] for i in numbers], np.float64))
-    texts = stamps.cast(pa.string()).to_pylist()  # "2020-06-05 14:39:59.305988Z"
-    out: list[str | float | None] = list(values)
-    for i, text in zip(numbers, texts, strict=True):
-        out[i] = text
-    return pa.array(out, pa.string())
-
-
-def _path(name: str) -> tuple[str, ...] | None:
-    """A dotted column name's keys into nested JSON objects (ECS's
-    ``destination.ip``), or None for a name without dots."""
-    keys = tuple(name.split("."))
-    return keys if len(keys) > 1 and all(keys) else None
-
-
-def _field(obj: dict[str, Any], name: str) -> Any:
-    """A JSON object's field ``name``: its own key (Zeek's ``id.resp_h``)
-    where that is not null, else its dotted path into nested objects."""
-    value = obj.get(name)
-    keys = _path(name)
-    if value is None and keys is not None:
-        value = obj
-        for key in keys:
-            if not isinstance(value, dict):
-                return None
-            value = value.get(key)
-    return value
-
-
-def _json_schema(fields: dict[str, pa.DataType]) -> pa.Schema | None:
-    """Arrow's schema for the ``fields`` (name -> type), each both as its own
-    key and, dotted, as its path into nested objects (:func:`_field`); None
-    where the two forms clash (``a`` and ``a.b``), for the line reader."""
-    tree: dict[str, Any] = {}
-
-    def place(at: dict[str, Any], keys: Sequence[str], kind: pa.DataType) -> bool:
-        head, rest = keys[0], keys[1:]
-        if not rest:
-            if head in at:
-                return False
-            at[head] = kind
-            return True
-        below = at.setdefault(head, {})
-        return isinstance(below, dict) and place(below, rest, kind)
-
-    for name, kind in fields.items():
-        keys = _path(name)
-        if not place(tree, [name], kind) or (keys is not None and not place(tree, keys, kind)):
-            return None
-
-    def typed(node: Any) -> pa.DataType:
-        if isinstance(node, dict):
-            return pa.struct([(k, typed(v)) for k, v in node.items()])
-        return node
-
-    return pa.schema([(k, typed(v)) for k, v in tree.items()])
-
-
-def _pluck(table: pa.Table, name: str) -> pa.Array:
-    """Field ``name`` of every row of a table read with :func:`_json_schema`."""
-    own = table.column(name).chunk(0)
-    keys = _path(name)
-    if keys is None:
-        return own
-    nested = table.column(keys[0]).chunk(0)
-    for key in keys[1:]:
-        nested = nested.flatten()[nested.type.get_field_index(key)]  # parent nulls kept
-    return pc.coalesce(own, nested)
-
-
-def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
-    """The file in blocks of whole lines (about :data:`_JSON_BLOCK` bytes each;
-    a line longer than that makes a longer block)."""
-    pending: list[bytes] = []  # the start of a line longer than a block, piece by piece
-    while True:
-        chunk = fh.read(_JSON_BLOCK)
-        if not chunk:
-            if pending:
-                yield b"".join(pending)
-            return
-        cut = chunk.rfind(b"\n") + 1
-        if cut == 0:
-            pending.append(chunk)
-            continue
-        yield b"".join([*pending, chunk[:cut]])
-        pending = [chunk[cut:]] if cut < len(chunk) else []
-
-
-def _jsonl_block_fast(
-    block: bytes, log: ObservableLog, first_line: int, ts_types: list[pa.DataType]
-) -> pa.RecordBatch | None:
-    """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
-    the block is not plainly one object per line with string (or null) fields
-    — the timestamps may also all be numbers, seconds since the epoch, as
-    Zeek writes them — (blank lines, a value that is a number, bad JSON or
-    UTF-8, a lone carriage return...): the line-by-line reader then handles
-    it, with its reports. ``ts_types``: the timestamps' types to try, in
-    order; the one that reads the block is moved first, for the next."""
-    fields = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
-    if len(set(fields)) < len(fields):
-        return None
-    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
-        return None  # a lone carriage return ends a line for the line reader
-    raw = np.frombuffer(block, np.uint8)
-    ends = np.flatnonzero(raw == 10)  # "\n"
-    if raw.size and raw[-1] != 10:
-        ends = np.append(ends, raw.size)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    if ends.size == 0 or np.any(ends <= starts):
-        return None
-    last = ends - 1 - (raw[ends - 1] == 13)  # before a "\r\n"
-    # every line opens with "{" and closes with "}": then Arrow's rows are the
-    # lines exactly when their counts agree (no line holds two objects or none)
-    if np.any(raw[starts] != ord("{")) or np.any(raw[last] != ord("}")):
-        return None
-    table = None
-    for ts_type in list(ts_types):
-        schema = _json_schema({c: ts_type if c == log.ts_column else pa.string() for c in fields})
-        if schema is None:
-            return None
-        try:
-            table = pajson.read_json(
-                pa.BufferReader(block),
-                read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 22),
-                parse_options=pajson.ParseOptions(
-                    explicit_schema=schema, unexpected_field_behavior="ignore"
-                ),
-            )
-            if table.num_rows != ends.size:
-                return None
-            for column in table.columns:
-                column.validate(full=True)  # UTF-8
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            table = None
-            continue
-        ts_types.remove(ts_type)
-        ts_types.insert(0, ts_type)
-        break
-    if table is None:
-        return None
-    table = table.combine_chunks()  # rows > 0: one chunk a column
-    ts = _pluck(table, log.ts_column)
-    if pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
-        ts = _epoch_stamps(ts.to_numpy(zero_copy_only=False))
-    return _batch(
-        pa.array(np.arange(first_line, first_line + ends.size, dtype=np.int64)),
-        ts,
-        _pluck(table, log.value_column),
-        _pluck(table, log.type_column) if log.type_column else None,
-    )
-
-
-def _read_jsonl(
-    log: ObservableLog, rejects: Callable[[RejectedRow], None]
-) -> Iterator[pa.RecordBatch]:
-    """Blocks of plain lines go through Arrow's JSON reader; any other block
-    is read line by line in Python, which reports each bad line. Both give the
-    same rows."""
-    line = 1  # the number of the block's first line
-    ts_types = [pa.string(), pa.float64()]  # text, or seconds since the epoch
-    with open(log.path, "rb") as fh:
-        for block in _line_blocks(fh):
-            fast = _jsonl_block_fast(block, log, line, ts_types)
-            if fast is not None:
-                yield fast
-                line += fast.num_rows
-                continue
-            # universal newlines, as a text-mode file reads them
-            lines = io.StringIO(block.decode("utf-8", errors="replace"), newline=None)
-            numbered = list(enumerate(lines, start=line))
-            yield from _jsonl_lines(numbered, log, rejects)
-            line += len(numbered)
-
-
-def _jsonl_lines(
-    numbered: Iterable[tuple[int, str]], log: ObservableLog, rejects: Callable[[RejectedRow], None]
-) -> Iterator[pa.RecordBatch]:
-    rows: list[int] = []
-    tss: list[str | float | None] = []
-    values: list[str | None] = []
-    types: list[str | None] = []
-
-    def flush() -> pa.RecordBatch:
-        b = _batch(
-            pa.array(rows, pa.int64()),
-            _ts_column(tss),
-            pa.array(values, pa.string()),
-            pa.array(types, pa.string()) if log.type_column else None,
-        )
-        rows.clear()
-        tss.clear()
-        values.clear()
-        types.clear()
-        return b
-
-    for number, line in numbered:
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rejects(
-                RejectedRow(log.path, number, line[:200].rstrip("\n"), f"not valid JSON: {exc.msg}")
-            )
-            continue
-        if not isinstance(obj, dict):
-            rejects(RejectedRow(log.path, number, line[:200].rstrip("\n"), "not a JSON object"))
-            continue
-        value = _field(obj, log.value_column)
-        rows.append(number)
-        tss.append(_ts_value(_field(obj, log.ts_column)))
-        values.append(value if isinstance(value, str) or value is None else json.dumps(value))
-        t = _field(obj, log.type_column) if log.type_column else None
-        types.append(t if isinstance(t, str) else None)
-        if len(rows) >= _BATCH:
-            yield flush()
-    if rows:
-        yield flush()
+        yield observable_batch(pa.array(lines), ts, value, typ)

@@ -1,0 +1,273 @@
+"""JSON-lines logs: blocks of plain lines through Arrow's JSON reader, any
+other block line by line in Python, which reports each bad line; both give
+the same rows. Fields may be nested (a dotted name), and times may be
+numbers of seconds since the epoch."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+
+from watchfloor.adapters.observables.base import epoch_stamps, observable_batch
+from watchfloor.engines.correlation.base import ObservableLog
+from watchfloor.engines.correlation.model import RejectedRow
+
+__all__ = ["json_names", "read_jsonl"]
+
+_BATCH = 65_536  # rows a batch, read line by line
+_JSON_BLOCK = 1 << 24  # bytes of JSON lines parsed at a time
+
+
+def json_names(obj: dict[str, Any], prefix: str = "", depth: int = 8) -> Iterator[str]:
+    """A JSON object's keys, and the dotted paths of the fields of objects
+    nested in it (``destination.ip``)."""
+    for key, value in obj.items():
+        yield prefix + key
+        if isinstance(value, dict) and depth > 1:
+            yield from json_names(value, f"{prefix}{key}.", depth - 1)
+
+
+def _ts_value(v: Any) -> str | float | None:
+    """A JSON line's timestamp as the line reader keeps it: text, or a number
+    of seconds (see :func:`_ts_column`)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        try:
+            return float(v)
+        except OverflowError:  # an integer past any float: no time
+            return None
+    return None
+
+
+def _ts_column(values: list[str | float | None]) -> pa.Array:
+    """The line reader's timestamps as one text column, numbers as the text
+    of :func:`.base.epoch_stamps` (which DuckDB reads back to the microsecond)."""
+    numbers = [i for i, v in enumerate(values) if isinstance(v, float)]
+    if not numbers:
+        return pa.array(values, pa.string())
+    stamps = epoch_stamps(np.array([values[i] for i in numbers], np.float64))
+    texts = stamps.cast(pa.string()).to_pylist()  # "2020-06-05 14:39:59.305988Z"
+    out: list[str | float | None] = list(values)
+    for i, text in zip(numbers, texts, strict=True):
+        out[i] = text
+    return pa.array(out, pa.string())
+
+
+def _path(name: str) -> tuple[str, ...] | None:
+    """A dotted column name's keys into nested JSON objects (ECS's
+    ``destination.ip``), or None for a name without dots."""
+    keys = tuple(name.split("."))
+    return keys if len(keys) > 1 and all(keys) else None
+
+
+def _field(obj: dict[str, Any], name: str) -> Any:
+    """A JSON object's field ``name``: its own key (Zeek's ``id.resp_h``)
+    where that is not null, else its dotted path into nested objects."""
+    value = obj.get(name)
+    keys = _path(name)
+    if value is None and keys is not None:
+        value = obj
+        for key in keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+    return value
+
+
+def _json_schema(fields: dict[str, pa.DataType]) -> pa.Schema | None:
+    """Arrow's schema for the ``fields`` (name -> type), each both as its own
+    key and, dotted, as its path into nested objects (:func:`_field`); None
+    where the two forms clash (``a`` and ``a.b``), for the line reader."""
+    tree: dict[str, Any] = {}
+
+    def place(at: dict[str, Any], keys: Sequence[str], kind: pa.DataType) -> bool:
+        head, rest = keys[0], keys[1:]
+        if not rest:
+            if head in at:
+                return False
+            at[head] = kind
+            return True
+        below = at.setdefault(head, {})
+        return isinstance(below, dict) and place(below, rest, kind)
+
+    for name, kind in fields.items():
+        keys = _path(name)
+        if not place(tree, [name], kind) or (keys is not None and not place(tree, keys, kind)):
+            return None
+
+    def typed(node: Any) -> pa.DataType:
+        if isinstance(node, dict):
+            return pa.struct([(k, typed(v)) for k, v in node.items()])
+        return node
+
+    return pa.schema([(k, typed(v)) for k, v in tree.items()])
+
+
+def _pluck(table: pa.Table, name: str) -> pa.Array:
+    """Field ``name`` of every row of a table read with :func:`_json_schema`."""
+    own = table.column(name).chunk(0)
+    keys = _path(name)
+    if keys is None:
+        return own
+    nested = table.column(keys[0]).chunk(0)
+    for key in keys[1:]:
+        nested = nested.flatten()[nested.type.get_field_index(key)]  # parent nulls kept
+    return pc.coalesce(own, nested)
+
+
+def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
+    """The file in blocks of whole lines (about :data:`_JSON_BLOCK` bytes each;
+    a line longer than that makes a longer block)."""
+    pending: list[bytes] = []  # the start of a line longer than a block, piece by piece
+    while True:
+        chunk = fh.read(_JSON_BLOCK)
+        if not chunk:
+            if pending:
+                yield b"".join(pending)
+            return
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            pending.append(chunk)
+            continue
+        yield b"".join([*pending, chunk[:cut]])
+        pending = [chunk[cut:]] if cut < len(chunk) else []
+
+
+def _jsonl_block_fast(
+    block: bytes, log: ObservableLog, first_line: int, ts_types: list[pa.DataType]
+) -> pa.RecordBatch | None:
+    """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
+    the block is not plainly one object per line with string (or null) fields
+    — the timestamps may also all be numbers, seconds since the epoch, as
+    Zeek writes them — (blank lines, a value that is a number, bad JSON or
+    UTF-8, a lone carriage return...): the line-by-line reader then handles
+    it, with its reports. ``ts_types``: the timestamps' types to try, in
+    order; the one that reads the block is moved first, for the next."""
+    fields = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
+    if len(set(fields)) < len(fields):
+        return None
+    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        return None  # a lone carriage return ends a line for the line reader
+    raw = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(raw == 10)  # "\n"
+    if raw.size and raw[-1] != 10:
+        ends = np.append(ends, raw.size)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    if ends.size == 0 or np.any(ends <= starts):
+        return None
+    last = ends - 1 - (raw[ends - 1] == 13)  # before a "\r\n"
+    # every line opens with "{" and closes with "}": then Arrow's rows are the
+    # lines exactly when their counts agree (no line holds two objects or none)
+    if np.any(raw[starts] != ord("{")) or np.any(raw[last] != ord("}")):
+        return None
+    table = None
+    for ts_type in list(ts_types):
+        schema = _json_schema({c: ts_type if c == log.ts_column else pa.string() for c in fields})
+        if schema is None:
+            return None
+        try:
+            table = pajson.read_json(
+                pa.BufferReader(block),
+                read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 22),
+                parse_options=pajson.ParseOptions(
+                    explicit_schema=schema, unexpected_field_behavior="ignore"
+                ),
+            )
+            if table.num_rows != ends.size:
+                return None
+            for column in table.columns:
+                column.validate(full=True)  # UTF-8
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+            continue
+        ts_types.remove(ts_type)
+        ts_types.insert(0, ts_type)
+        break
+    if table is None:
+        return None
+    table = table.combine_chunks()  # rows > 0: one chunk a column
+    ts = _pluck(table, log.ts_column)
+    if pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
+        ts = epoch_stamps(ts.to_numpy(zero_copy_only=False))
+    return observable_batch(
+        pa.array(np.arange(first_line, first_line + ends.size, dtype=np.int64)),
+        ts,
+        _pluck(table, log.value_column),
+        _pluck(table, log.type_column) if log.type_column else None,
+    )
+
+
+def read_jsonl(
+    log: ObservableLog, rejects: Callable[[RejectedRow], None]
+) -> Iterator[pa.RecordBatch]:
+    """Blocks of plain lines go through Arrow's JSON reader; any other block
+    is read line by line in Python, which reports each bad line. Both give the
+    same rows."""
+    line = 1  # the number of the block's first line
+    ts_types = [pa.string(), pa.float64()]  # text, or seconds since the epoch
+    with open(log.path, "rb") as fh:
+        for block in _line_blocks(fh):
+            fast = _jsonl_block_fast(block, log, line, ts_types)
+            if fast is not None:
+                yield fast
+                line += fast.num_rows
+                continue
+            # universal newlines, as a text-mode file reads them
+            lines = io.StringIO(block.decode("utf-8", errors="replace"), newline=None)
+            numbered = list(enumerate(lines, start=line))
+            yield from _jsonl_lines(numbered, log, rejects)
+            line += len(numbered)
+
+
+def _jsonl_lines(
+    numbered: Iterable[tuple[int, str]], log: ObservableLog, rejects: Callable[[RejectedRow], None]
+) -> Iterator[pa.RecordBatch]:
+    rows: list[int] = []
+    tss: list[str | float | None] = []
+    values: list[str | None] = []
+    types: list[str | None] = []
+
+    def flush() -> pa.RecordBatch:
+        b = observable_batch(
+            pa.array(rows, pa.int64()),
+            _ts_column(tss),
+            pa.array(values, pa.string()),
+            pa.array(types, pa.string()) if log.type_column else None,
+        )
+        rows.clear()
+        tss.clear()
+        values.clear()
+        types.clear()
+        return b
+
+    for number, line in numbered:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rejects(
+                RejectedRow(log.path, number, line[:200].rstrip("\n"), f"not valid JSON: {exc.msg}")
+            )
+            continue
+        if not isinstance(obj, dict):
+            rejects(RejectedRow(log.path, number, line[:200].rstrip("\n"), "not a JSON object"))
+            continue
+        value = _field(obj, log.value_column)
+        rows.append(number)
+        tss.append(_ts_value(_field(obj, log.ts_column)))
+        values.append(value if isinstance(value, str) or value is None else json.dumps(value))
+        t = _field(obj, log.type_column) if log.type_column else None
+        types.append(t if isinstance(t, str) else None)
+        if len(rows) >= _BATCH:
+            yield flush()
+    if rows:
+        yield flush()

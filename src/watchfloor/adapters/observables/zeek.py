@@ -1,0 +1,90 @@
+"""Zeek's own tab-separated logs (``conn.log``, ``dns.log``…): the ``#``
+header that says how to read them, and their escapes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from watchfloor.adapters.observables.base import ObservableLogError, epoch_stamps
+
+__all__ = ["ZeekHeader"]
+
+
+@dataclass(frozen=True)
+class ZeekHeader:
+    """What a Zeek log's ``#`` lines say: the separator, the marks of unset
+    and empty fields, the fields and their Zeek types, and how many lines
+    they take."""
+
+    separator: str
+    unset: str
+    empty: str
+    fields: list[str]
+    types: dict[str, str]
+    lines: int
+
+    @classmethod
+    def read(cls, path: str | Path) -> ZeekHeader:
+        meta: dict[str, str] = {}
+        with open(path, "rb") as fh:
+            first = fh.readline()
+            if not first.startswith(b"#separator "):
+                raise ObservableLogError(f"{path}: not a Zeek log (no #separator line first)")
+            separator = _zeek_unescape(first[len(b"#separator ") :].rstrip(b"\r\n").decode())
+            lines = 1
+            for raw in fh:
+                if not raw.startswith(b"#"):
+                    break
+                lines += 1
+                key, _, rest = raw.decode("utf-8", "replace").rstrip("\r\n").partition(separator)
+                meta[key[1:]] = rest
+        if len(separator) != 1:
+            raise ObservableLogError(f"{path}: a Zeek separator of {len(separator)} characters")
+        if "fields" not in meta:
+            raise ObservableLogError(f"{path}: a Zeek log without a #fields line")
+        fields = meta["fields"].split(separator)
+        types = dict(zip(fields, meta.get("types", "").split(separator), strict=False))
+        return cls(
+            separator,
+            meta.get("unset_field", "-"),
+            meta.get("empty_field", "(empty)"),
+            fields,
+            types,
+            lines,
+        )
+
+    def times(self, name: str, column: pa.Array) -> pa.Array:
+        """A column of Zeek ``time`` fields (seconds since the epoch, as text)
+        as UTC timestamps; anything else is left as text."""
+        if self.types.get(name) != "time":
+            return self.text(column)
+        numeric = pc.match_substring_regex(column, r"^-?[0-9]+(\.[0-9]*)?$")
+        seconds = pc.if_else(numeric, column, pa.scalar(None, pa.string())).cast(pa.float64())
+        return epoch_stamps(seconds.to_numpy(zero_copy_only=False))
+
+    def text(self, column: pa.Array) -> pa.Array:
+        """String fields as written: the empty mark as an empty string, and
+        ``\\xNN`` escapes (bytes Zeek would not write raw) as their bytes."""
+        column = pc.if_else(pc.equal(column, self.empty), "", column)
+        escaped = pc.match_substring(column, "\\x")
+        if not pc.any(escaped).as_py():
+            return column
+        values = column.to_pylist()
+        for i in np.flatnonzero(escaped.fill_null(False).to_numpy(zero_copy_only=False)):
+            values[i] = _zeek_unescape(values[i])
+        return pa.array(values, pa.string())
+
+
+_ZEEK_ESCAPE = re.compile(rb"\\x([0-9A-Fa-f]{2})")
+
+
+def _zeek_unescape(text: str) -> str:
+    """Zeek's ``\\xNN`` escapes as the bytes they stand for (read as UTF-8)."""
+    raw = _ZEEK_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode())
+    return raw.decode("utf-8", "replace")
