@@ -308,19 +308,11 @@ def parts(
     print(f"  the engine in all (above)                    {engine_cpu:5.2f} CPU-s")
 
 
-def formats(
-    directory: Path,
-    obs_path: Path,
-    indicators: IndicatorSet,
-    engine: DuckDBCorrelator,
-    rows: int,
-    repeats: int,
-) -> None:
-    """The engine on the log's first ``rows`` rows as Parquet, CSV and JSON
-    lines (timestamps as ISO 8601 text in the last two, as exported logs hold
-    them; and as Zeek writes them: JSON lines with times as numbers of
-    seconds, and its own tab-separated log), each the median of ``repeats``
-    runs."""
+def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
+    """The log's first ``rows`` rows as Parquet, CSV and JSON lines
+    (timestamps as ISO 8601 text in the last two, as exported logs hold
+    them), and as Zeek writes them: JSON lines with times as numbers of
+    seconds, and its own tab-separated log (written once, then reused)."""
     con = duckdb.connect()
     text = "strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp"
     head = f"SELECT {{ts}}, value, type FROM '{obs_path}' LIMIT {rows}"
@@ -349,6 +341,19 @@ def formats(
         body.unlink()
     paths["zeek.log"] = zeek
     con.close()
+    return paths
+
+
+def formats(
+    directory: Path,
+    obs_path: Path,
+    indicators: IndicatorSet,
+    engine: DuckDBCorrelator,
+    rows: int,
+    repeats: int,
+) -> None:
+    """The engine on each of :func:`head_logs`, the median of ``repeats`` runs."""
+    paths = head_logs(directory, obs_path, rows)
     print(f"\nthe first {rows:,} rows in each format, median of {repeats}:")
     for suffix, path in paths.items():
         log = detect_log(path)

@@ -27,6 +27,7 @@ from watchfloor.engines.correlation import (
     kernel,
 )
 from watchfloor.engines.correlation import ObservableKind as K
+from watchfloor.engines.correlation.dask_correlator import partition_logs
 from watchfloor.engines.correlation.keys import TYPE_NAMES
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -167,14 +168,7 @@ def test_json_fields_nested_as_ecs_writes_them_match_through_dotted_names(
 def test_zeek_logs_match_as_the_same_rows_written_as_csv(
     tmp_path: Path, correlator: IndicatorCorrelator
 ) -> None:
-    path = tmp_path / "intel.log"
-    lines = ["#separator \\x09", "#unset_field\t-", "#fields\tts\tvalue\ttype"]
-    lines.append("#types\ttime\tstring\tstring")
-    for ts, value, kind in ROWS:
-        when = ts if ts == "yesterday" else f"{datetime.fromisoformat(ts).timestamp():.6f}"
-        lines.append(f"{when}\t{value}\t{kind or '-'}")
-    path.write_text("\n".join([*lines, "#close\t2025-03-01-12-00-00"]) + "\n")
-    log = detect_log(path)
+    log = detect_log(_zeek_log(tmp_path / "intel.log", ROWS))
     assert log.format == "zeek"
     result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
     first = 5  # four header lines
@@ -238,6 +232,40 @@ def test_engines_agree_on_a_multi_partition_log(tmp_path: Path, dask_client: Cli
     assert local.sorted_table().equals(spread.sorted_table())
     assert local.rejected_count == spread.rejected_count > 0
     assert local.rows_read == spread.rows_read == len(rows) + 100
+
+
+def _zeek_log(path: Path, rows: list[tuple[str, str, str | None]]) -> Path:
+    """``rows`` as Zeek writes them, with its header and #close line."""
+    lines = ["#separator \\x09", "#unset_field\t-", "#fields\tts\tvalue\ttype"]
+    lines.append("#types\ttime\tstring\tstring")
+    for ts, value, kind in rows:
+        when = ts if ts == "yesterday" else f"{datetime.fromisoformat(ts).timestamp():.6f}"
+        lines.append(f"{when}\t{value}\t{kind or '-'}")
+    path.write_text("\n".join([*lines, "#close\t2025-03-01-12-00-00"]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("size", [97, 700, 5000])
+def test_text_logs_cut_into_byte_ranges_give_the_lines_of_the_whole(
+    tmp_path: Path, dask_client: Client, size: int
+) -> None:
+    rows = [(_ts(i % 50), v, t) for i in range(30) for (_, v, t) in ROWS]
+    jsonl = write_log(tmp_path / "a.jsonl", rows)
+    with jsonl.open("a") as out:  # lines the line reader must report, by number
+        out.write("\n{not json\n" + json.dumps({"timestamp": _ts(1), "value": "198.51.100.7"}))
+    logs = [detect_log(jsonl), detect_log(_zeek_log(tmp_path / "b.log", rows[:200]))]
+    indicators = IndicatorSet.build(INDICATORS)
+    local = DuckDBCorrelator(read_observables).correlate(indicators, logs)
+    assert len(partition_logs(logs, 8, size)) > 2
+    spread = DaskCorrelator(read_observables, client=dask_client, bytes_per_task=size)
+    cut = spread.correlate(indicators, logs)
+    assert local.sorted_table().equals(cut.sorted_table())
+    assert len(local) > 30 * len(EXPECTED)
+    assert sorted((r.file, r.row, r.reason) for r in cut.rejected) == sorted(
+        (r.file, r.row, r.reason) for r in local.rejected
+    )
+    assert local.rejected_count == cut.rejected_count
+    assert local.rows_read == cut.rows_read == len(rows) + 1 + 200
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])

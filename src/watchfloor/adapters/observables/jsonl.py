@@ -18,6 +18,7 @@ import pyarrow.json as pajson
 from watchfloor.adapters.observables.base import epoch_stamps, observable_batch
 from watchfloor.engines.correlation.base import ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
+from watchfloor.engines.correlation.splits import open_lines
 
 __all__ = ["json_names", "read_jsonl"]
 
@@ -213,7 +214,7 @@ def read_jsonl(
     same rows."""
     line = 1  # the number of the block's first line
     ts_types = [pa.string(), pa.float64()]  # text, or seconds since the epoch
-    with open(log.path, "rb") as fh:
+    with open_lines(log.path, log.byte_range) as fh:  # a range: rows numbered within it
         for block in _line_blocks(fh):
             fast = _jsonl_block_fast(block, log, line, ts_types)
             if fast is not None:

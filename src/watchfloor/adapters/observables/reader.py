@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -39,6 +40,7 @@ from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
 from watchfloor.adapters.observables.zeek import ZeekHeader
 from watchfloor.engines.correlation.base import ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
+from watchfloor.engines.correlation.splits import open_lines
 
 __all__ = [
     "TS_NAMES",
@@ -204,8 +206,12 @@ def _read_csv(
     rejects: Callable[[RejectedRow], None],
     zeek: ZeekHeader | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """A CSV log, or with ``zeek`` a Zeek log's rows (tab-separated, no
-    quoting, its own marks for unset fields; ``#`` lines skipped unreported)."""
+    """A CSV log, or with ``zeek`` a Zeek log's rows: tab-separated, no
+    quoting, its own marks for unset fields, ``#`` lines (the header,
+    ``#close``) not rows and not reported. A Zeek log may be read in byte
+    ranges (``log.byte_range``), its rows numbered from 1 within the range."""
+    if log.byte_range is not None and zeek is None:
+        raise ObservableLogError(f"{log.path}: a CSV log is read whole, not in byte ranges")
     skipped: list[int] = []  # physical line numbers of rows the parser skipped
 
     def on_invalid(row: Any) -> str:
@@ -225,31 +231,54 @@ def _read_csv(
     wanted = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
     read = pacsv.ReadOptions(use_threads=False, block_size=1 << 22)
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False)
-    convert = pacsv.ConvertOptions(
-        include_columns=wanted, column_types={c: pa.string() for c in wanted}
-    )
     next_line = 2  # line 1 is the header
+    first = ""  # a Zeek log's first field: "#" lines of as many fields start it
     if zeek is not None:
-        read.skip_rows, read.column_names = zeek.lines, zeek.fields
+        read.column_names, first, next_line = zeek.fields, zeek.fields[0], 1
         parse.delimiter, parse.quote_char = zeek.separator, False
-        convert.null_values, convert.strings_can_be_null = [zeek.unset], True
-        next_line = zeek.lines + 1
-    reader = pacsv.open_csv(
-        log.path, read_options=read, parse_options=parse, convert_options=convert
+    columns = list(dict.fromkeys([*wanted, first] if first else wanted))
+    convert = pacsv.ConvertOptions(
+        include_columns=columns, column_types={c: pa.string() for c in columns}
     )
-    for b in reader:
-        n = b.num_rows
-        pending = np.array(sorted(s for s in skipped if s >= next_line), dtype=np.int64)
-        candidates = np.arange(next_line, next_line + n + len(pending), dtype=np.int64)
-        if len(pending):
-            candidates = candidates[~np.isin(candidates, pending)]
-        lines = candidates[:n]
-        if n:
-            next_line = int(lines[-1]) + 1
-        skipped[:] = [s for s in skipped if s >= next_line]
-        ts, value = b.column(log.ts_column), b.column(log.value_column)
-        typ = b.column(log.type_column) if log.type_column else None
-        if zeek is not None:
-            ts, value = zeek.times(log.ts_column, ts), zeek.text(value)
-            typ = zeek.text(typ) if typ is not None else None
-        yield observable_batch(pa.array(lines), ts, value, typ)
+    if zeek is not None:
+        convert.null_values, convert.strings_can_be_null = [zeek.unset], True
+    source = open_lines(log.path, log.byte_range)
+    with source:
+        reader = pacsv.open_csv(
+            source, read_options=read, parse_options=parse, convert_options=convert
+        )
+        for b in reader:
+            n = b.num_rows
+            pending = np.array(sorted(s for s in skipped if s >= next_line), dtype=np.int64)
+            candidates = np.arange(next_line, next_line + n + len(pending), dtype=np.int64)
+            if len(pending):
+                candidates = candidates[~np.isin(candidates, pending)]
+            lines = candidates[:n]
+            if n:
+                next_line = int(lines[-1]) + 1
+            skipped[:] = [s for s in skipped if s >= next_line]
+            if first:
+                rows = pc.invert(pc.fill_null(pc.starts_with(b.column(first), "#"), False))
+                b, lines = b.filter(rows), lines[rows.to_numpy(zero_copy_only=False)]
+            yield (
+                _zeek_batch(b, lines, log, zeek)
+                if zeek
+                else observable_batch(
+                    pa.array(lines),
+                    b.column(log.ts_column),
+                    b.column(log.value_column),
+                    b.column(log.type_column) if log.type_column else None,
+                )
+            )
+
+
+def _zeek_batch(
+    b: pa.RecordBatch, lines: np.ndarray, log: ObservableLog, zeek: ZeekHeader
+) -> pa.RecordBatch:
+    typ = zeek.text(b.column(log.type_column)) if log.type_column else None
+    return observable_batch(
+        pa.array(lines),
+        zeek.times(log.ts_column, b.column(log.ts_column)),
+        zeek.text(b.column(log.value_column)),
+        typ,
+    )

@@ -18,16 +18,14 @@ __all__ = ["ZeekHeader"]
 
 @dataclass(frozen=True)
 class ZeekHeader:
-    """What a Zeek log's ``#`` lines say: the separator, the marks of unset
-    and empty fields, the fields and their Zeek types, and how many lines
-    they take."""
+    """What a Zeek log's ``#`` header says: the separator, the marks of unset
+    and empty fields, the fields and their Zeek types."""
 
     separator: str
     unset: str
     empty: str
     fields: list[str]
     types: dict[str, str]
-    lines: int
 
     @classmethod
     def read(cls, path: str | Path) -> ZeekHeader:
@@ -37,11 +35,9 @@ class ZeekHeader:
             if not first.startswith(b"#separator "):
                 raise ObservableLogError(f"{path}: not a Zeek log (no #separator line first)")
             separator = _zeek_unescape(first[len(b"#separator ") :].rstrip(b"\r\n").decode())
-            lines = 1
             for raw in fh:
                 if not raw.startswith(b"#"):
                     break
-                lines += 1
                 key, _, rest = raw.decode("utf-8", "replace").rstrip("\r\n").partition(separator)
                 meta[key[1:]] = rest
         if len(separator) != 1:
@@ -56,7 +52,6 @@ class ZeekHeader:
             meta.get("empty_field", "(empty)"),
             fields,
             types,
-            lines,
         )
 
     def times(self, name: str, column: pa.Array) -> pa.Array:

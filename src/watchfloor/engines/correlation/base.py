@@ -62,6 +62,10 @@ class ObservableLog:
     type_column: str | None = None
     #: Parquet only: read just these row groups (a partition of the file).
     row_groups: tuple[int, ...] | None = None
+    #: JSON lines and Zeek logs only: read just the lines that start in these
+    #: bytes (a partition of the file, see ``splits``), numbering its rows
+    #: from 1 within it.
+    byte_range: tuple[int, int] | None = None
 
     @property
     def name(self) -> str:

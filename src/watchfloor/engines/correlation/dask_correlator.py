@@ -1,8 +1,11 @@
 """Indicator correlation on a Dask distributed cluster, for data beyond one machine.
 
-The logs are cut into partitions — a run of Parquet row groups, or a whole
-CSV / JSON-lines file — and each partition runs the same kernel as the
-in-process engine, on whichever worker Dask gives it. The indicator keys are
+The logs are cut into partitions — a run of Parquet row groups, a byte range
+of a JSON-lines or Zeek log (its lines that start there, see ``splits``), or
+a whole CSV file — and each partition runs the same kernel as the in-process
+engine, on whichever worker Dask gives it. A byte range numbers its rows
+within itself and counts its lines; the client numbers them in the file
+once every range is done. The indicator keys are
 broadcast once per run. Workers read the logs themselves, so the paths must
 be reachable from them (a shared file system). Results are gathered on the
 client: matches and rejects, not the rows.
@@ -10,6 +13,7 @@ client: matches and rejects, not the rows.
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Sequence
@@ -17,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation.base import (
@@ -32,6 +37,7 @@ from watchfloor.engines.correlation.kernel import Kernel, correlate_batches, cor
 from watchfloor.engines.correlation.key_index import KeyIndex
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
+from watchfloor.engines.correlation.splits import byte_ranges, count_lines
 
 __all__ = ["DaskCorrelator", "partition_logs"]
 
@@ -40,10 +46,19 @@ _KERNELS: dict[str, Kernel] = {}
 _LOCK = threading.Lock()
 
 
-def partition_logs(logs: Sequence[ObservableLog], row_groups_per_task: int) -> list[ObservableLog]:
-    """Parquet logs cut into runs of row groups; other logs whole."""
+def partition_logs(
+    logs: Sequence[ObservableLog], row_groups_per_task: int, bytes_per_task: int | None = None
+) -> list[ObservableLog]:
+    """Parquet logs cut into runs of row groups; JSON-lines and Zeek logs of
+    over ``bytes_per_task`` bytes into byte ranges; CSV logs (whose quoted
+    fields may hold line ends) whole."""
     out: list[ObservableLog] = []
     for log in logs:
+        if log.format in ("jsonl", "zeek") and bytes_per_task and log.byte_range is None:
+            size = os.path.getsize(log.path)
+            if size > bytes_per_task:
+                out.extend(replace(log, byte_range=r) for r in byte_ranges(size, bytes_per_task))
+                continue
         if log.format != "parquet":
             out.append(log)
             continue
@@ -71,8 +86,9 @@ def _run_partition(
     log: ObservableLog,
     reader: ObservableReader,
     threads: int | None,
-) -> tuple[pa.Table, list[RejectedRow], int, int]:
-    """One task: (matches, rejected rows kept, rejected count, rows read)."""
+) -> tuple[pa.Table, list[RejectedRow], int, int, int]:
+    """One task: (matches, rejected rows kept, rejected count, rows read, and
+    for a byte range the lines that start in it)."""
     kernel = _kernel(run, keys, plan, threads).cursor()
     reader_rejects: list[RejectedRow] = []
     rows = 0
@@ -91,7 +107,7 @@ def _run_partition(
                     batches.append(matches)
                 rejects.extend(kept[: max(0, 1000 - len(rejects))])
                 count += n
-            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows
+            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, 0
         stream = reader(log, reader_rejects.append)
         first = next(stream, None)
         if first is not None:
@@ -109,14 +125,38 @@ def _run_partition(
         kernel.close()
     rejects.extend(reader_rejects[: max(0, 1000 - len(rejects))])
     count += len(reader_rejects)
-    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows
+    lines = count_lines(log.path, log.byte_range) if log.byte_range is not None else 0
+    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, lines
+
+
+def _renumbered(
+    parts: Sequence[ObservableLog], done: dict[int, tuple[pa.Table, list[RejectedRow], int]]
+) -> None:
+    """The rows of byte ranges, numbered within each range, numbered in the
+    file: each range's rows come after the lines of the ranges before it."""
+    before: dict[str, int] = {}
+    order = sorted(
+        (n for n, part in enumerate(parts) if part.byte_range is not None),
+        key=lambda n: (parts[n].path, parts[n].byte_range),
+    )
+    for n in order:
+        table, rejects, lines = done[n]
+        offset = before.get(parts[n].path, 0)
+        before[parts[n].path] = offset + lines
+        if offset:
+            at = table.schema.get_field_index("row")
+            table = table.set_column(at, "row", pc.add(table.column("row"), offset))
+            rejects = [replace(r, row=r.row + offset) for r in rejects]
+        done[n] = (table, rejects, lines)
 
 
 class DaskCorrelator(IndicatorCorrelator):
     """Runs the correlation kernel as Dask tasks, one per partition of the logs.
 
     Give it a connected ``distributed.Client`` (the caller owns it), or a
-    scheduler address to connect to for the duration of each run.
+    scheduler address to connect to for the duration of each run. A task
+    takes ``row_groups_per_task`` row groups of a Parquet log, or about
+    ``bytes_per_task`` bytes of a JSON-lines or Zeek log.
     """
 
     name = "dask"
@@ -128,6 +168,7 @@ class DaskCorrelator(IndicatorCorrelator):
         client: Any | None = None,
         scheduler_address: str | None = None,
         row_groups_per_task: int = 8,
+        bytes_per_task: int = 256 << 20,
         threads_per_task: int | None = 1,
     ) -> None:
         if client is None and scheduler_address is None:
@@ -136,6 +177,7 @@ class DaskCorrelator(IndicatorCorrelator):
         self._client = client
         self._address = scheduler_address
         self._row_groups_per_task = row_groups_per_task
+        self._bytes_per_task = bytes_per_task
         self._threads = threads_per_task
 
     def _correlate(
@@ -160,7 +202,7 @@ class DaskCorrelator(IndicatorCorrelator):
     ) -> CorrelationResult:
         from distributed import as_completed
 
-        parts = partition_logs(logs, self._row_groups_per_task)
+        parts = partition_logs(logs, self._row_groups_per_task, self._bytes_per_task)
         run = uuid.uuid4().hex
         [keys] = client.scatter([indicators.keys], broadcast=True, hash=False)
         futures = [
@@ -177,14 +219,15 @@ class DaskCorrelator(IndicatorCorrelator):
             )
             for n, part in enumerate(parts)
         ]
+        index = {future.key: n for n, future in enumerate(futures)}
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
-        tables: list[pa.Table] = []
-        read = 0
+        done: dict[int, tuple[pa.Table, list[RejectedRow], int]] = {}
+        read = count = 0
         try:
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                table, rejects, count, rows = future.result()
-                tables.append(table)
-                result.add_rejects(rejects, count)
+                table, rejects, rejected, rows, lines = future.result()
+                done[index[future.key]] = (table, rejects, lines)
+                count += rejected
                 read += rows
                 if progress is not None:
                     progress(read, None)
@@ -193,6 +236,9 @@ class DaskCorrelator(IndicatorCorrelator):
             raise
         finally:
             del keys  # released with the last reference, on every worker
+        _renumbered(parts, done)
+        result.add_rejects([r for n in sorted(done) for r in done[n][1]], count)
         result.rows_read = read
+        tables = [done[n][0] for n in sorted(done)]
         result.table = pa.concat_tables([MATCH_SCHEMA.empty_table(), *tables])
         return result

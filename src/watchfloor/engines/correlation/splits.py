@@ -1,0 +1,109 @@
+"""Text logs cut into byte ranges at line starts, so that one large JSON-lines
+or Zeek log spreads over many tasks.
+
+A range ``(start, end)`` holds the lines whose first byte lies in it: where a
+cut falls inside a line, the line belongs to the range it starts in. The
+ranges of a file therefore hold each of its lines once, in order. A task
+numbers its rows from 1 within its range and counts the range's lines
+(:func:`count_lines`), so that the caller can number them in the file
+afterwards; no one reads the whole file first.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import BinaryIO
+
+__all__ = ["byte_ranges", "count_lines", "line_span", "open_lines"]
+
+_STEP = 1 << 16  # bytes read at a time while looking for a line's end
+_COUNT_STEP = 1 << 24  # bytes read at a time while counting lines
+
+
+def byte_ranges(size: int, bytes_per_range: int) -> list[tuple[int, int]]:
+    """``[0, size)`` cut every ``bytes_per_range`` bytes (one range at least)."""
+    if bytes_per_range < 1:
+        raise ValueError("bytes_per_range must be at least 1")
+    cuts = list(range(0, size, bytes_per_range)) or [0]
+    return [(a, min(a + bytes_per_range, size)) for a in cuts]
+
+
+def _line_start(fh: BinaryIO, offset: int, size: int) -> int:
+    """The first line start at or after ``offset`` (the file's size if none)."""
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    fh.seek(offset - 1)
+    at = offset - 1
+    while True:
+        chunk = fh.read(_STEP)
+        if not chunk:
+            return size
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            return at + cut + 1
+        at += len(chunk)
+
+
+def line_span(fh: BinaryIO, byte_range: tuple[int, int]) -> tuple[int, int]:
+    """The bytes ``[begin, finish)`` of the lines that start in ``byte_range``."""
+    size = fh.seek(0, os.SEEK_END)
+    start, end = byte_range
+    begin = _line_start(fh, start, size)
+    return begin, max(begin, _line_start(fh, end, size))
+
+
+class _Span(io.RawIOBase):
+    """Bytes ``[begin, finish)`` of an open file, read as a file of their own."""
+
+    def __init__(self, fh: BinaryIO, begin: int, finish: int) -> None:
+        self._fh = fh
+        self._left = finish - begin
+        fh.seek(begin)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer).cast("B")[: self._left]
+        n = self._fh.readinto(view)  # type: ignore[attr-defined]
+        self._left -= n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def open_lines(path: str, byte_range: tuple[int, int] | None) -> BinaryIO:
+    """The file, or the lines that start in ``byte_range``, open for reading."""
+    fh = open(path, "rb")  # noqa: SIM115 (closed by the returned reader)
+    if byte_range is None:
+        return fh
+    try:
+        begin, finish = line_span(fh, byte_range)
+    except BaseException:
+        fh.close()
+        raise
+    return io.BufferedReader(_Span(fh, begin, finish), _STEP)
+
+
+def count_lines(path: str, byte_range: tuple[int, int]) -> int:
+    """The lines that start in ``byte_range``: their line ends, and a last line
+    without one at the end of the file."""
+    with open(path, "rb") as fh:
+        begin, finish = line_span(fh, byte_range)
+        fh.seek(begin)
+        left, lines, last = finish - begin, 0, b""
+        while left > 0:
+            chunk = fh.read(min(left, _COUNT_STEP))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            left -= len(chunk)
+            last = chunk[-1:]
+    return lines + (1 if finish > begin and last != b"\n" else 0)
