@@ -207,6 +207,29 @@ def test_plain_json_lines_take_the_fast_path_in_blocks(
     assert len(calls) == 1  # only the block holding the bad line went line by line
 
 
+def test_empty_lines_keep_json_lines_on_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchfloor.adapters.observables import jsonl
+
+    path = tmp_path / "log.jsonl"
+    good = '{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.%d"}'
+    path.write_text("\n" + "\n\n".join(good % i for i in range(100)) + "\r\n\r\n")
+    monkeypatch.setattr(jsonl, "_JSON_BLOCK", 700)
+    calls: list[int] = []
+    slow = jsonl._jsonl_lines
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return slow(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jsonl, "_jsonl_lines", counting)
+    rows = [r for b in read_observables(detect_log(path), lambda r: None) for r in b.to_pylist()]
+    assert calls == []
+    assert [r["row_no"] for r in rows] == list(range(2, 202, 2))
+    assert rows[-1]["value"] == "192.0.2.99"
+
+
 def _fromtimestamp_us(seconds: float) -> int | None:
     """What the line reader made of a number before: ``datetime.fromtimestamp``."""
     try:

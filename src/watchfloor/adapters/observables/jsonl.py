@@ -148,10 +148,11 @@ def _jsonl_block_fast(
     """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
     the block is not plainly one object per line with string (or null) fields
     — the timestamps may also all be numbers, seconds since the epoch, as
-    Zeek writes them — (blank lines, a value that is a number, bad JSON or
-    UTF-8, a lone carriage return...): the line-by-line reader then handles
-    it, with its reports. ``ts_types``: the timestamps' types to try, in
-    order; the one that reads the block is moved first, for the next."""
+    Zeek writes them; empty lines are no rows — (lines of spaces, a value
+    that is a number, bad JSON or UTF-8, a lone carriage return...): the
+    line-by-line reader then handles it, with its reports. ``ts_types``: the
+    timestamps' types to try, in order; the one that reads the block is
+    moved first, for the next."""
     fields = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
     if len(set(fields)) < len(fields):
         return None
@@ -162,8 +163,14 @@ def _jsonl_block_fast(
     if raw.size and raw[-1] != 10:
         ends = np.append(ends, raw.size)
     starts = np.concatenate(([0], ends[:-1] + 1))
-    if ends.size == 0 or np.any(ends <= starts):
+    # empty lines ("\n", "\r\n") hold no row, for Arrow's reader as for the line reader
+    empty = (ends == starts) | (
+        (ends == starts + 1) & (raw[np.minimum(starts, raw.size - 1)] == 13)
+    )
+    kept = np.flatnonzero(~empty)
+    if kept.size == 0:
         return None
+    starts, ends = starts[kept], ends[kept]
     last = ends - 1 - (raw[ends - 1] == 13)  # before a "\r\n"
     # every line opens with "{" and closes with "}": then Arrow's rows are the
     # lines exactly when their counts agree (no line holds two objects or none)
@@ -199,7 +206,7 @@ def _jsonl_block_fast(
     if pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
         ts = epoch_stamps(ts.to_numpy(zero_copy_only=False))
     return observable_batch(
-        pa.array(np.arange(first_line, first_line + ends.size, dtype=np.int64)),
+        pa.array(first_line + kept.astype(np.int64)),
         ts,
         _pluck(table, log.value_column),
         _pluck(table, log.type_column) if log.type_column else None,
@@ -219,7 +226,7 @@ def read_jsonl(
             fast = _jsonl_block_fast(block, log, line, ts_types)
             if fast is not None:
                 yield fast
-                line += fast.num_rows
+                line += block.count(b"\n") + (not block.endswith(b"\n"))  # empty lines too
                 continue
             # universal newlines, as a text-mode file reads them
             lines = io.StringIO(block.decode("utf-8", errors="replace"), newline=None)
