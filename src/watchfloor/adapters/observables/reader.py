@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from watchfloor.adapters.observables.base import ObservableLogError, observable_batch
 from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
-from watchfloor.adapters.observables.zeek import ZeekHeader
+from watchfloor.adapters.observables.zeek import ZeekHeader, is_zeek_log
 from watchfloor.engines.correlation.base import ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import open_lines
@@ -78,9 +78,8 @@ _BATCH = 65_536
 def _format_of(path: Path) -> str:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        with path.open("rb") as fh:
-            if fh.read(11) == b"#separator ":  # Zeek's own logs: conn.log, dns.log...
-                return "zeek"
+        if is_zeek_log(path):  # Zeek's own logs: conn.log, dns.log...
+            return "zeek"
         raise ObservableLogError(
             f"{path}: cannot tell the format from the suffix {path.suffix!r}; "
             "expected .csv, .jsonl/.ndjson, .parquet or a Zeek log"

@@ -13,7 +13,15 @@ import pyarrow.compute as pc
 
 from watchfloor.adapters.observables.base import ObservableLogError, epoch_stamps
 
-__all__ = ["ZeekHeader"]
+__all__ = ["ZeekHeader", "is_zeek_log"]
+
+_FIRST = b"#separator "  # a Zeek log's first line names its separator
+
+
+def is_zeek_log(path: str | Path) -> bool:
+    """Whether the file opens as a Zeek log does."""
+    with open(path, "rb") as fh:
+        return fh.read(len(_FIRST)) == _FIRST
 
 
 @dataclass(frozen=True)
@@ -32,9 +40,10 @@ class ZeekHeader:
         meta: dict[str, str] = {}
         with open(path, "rb") as fh:
             first = fh.readline()
-            if not first.startswith(b"#separator "):
+            if not first.startswith(_FIRST):
                 raise ObservableLogError(f"{path}: not a Zeek log (no #separator line first)")
-            separator = _zeek_unescape(first[len(b"#separator ") :].rstrip(b"\r\n").decode())
+            named = first[len(_FIRST) :].rstrip(b"\r\n").decode("utf-8", "replace")
+            separator = _zeek_unescape(named)
             for raw in fh:
                 if not raw.startswith(b"#"):
                     break
