@@ -93,6 +93,26 @@ def test_a_zeek_conn_log_is_correlated_through_its_named_field(tmp_path: Path) -
     assert "conn.log:12: missing or malformed timestamp" in result.output
 
 
+def test_both_ends_of_a_zeek_connection_are_read_and_told_apart(tmp_path: Path) -> None:
+    from tests.unit.correlation.test_observable_readers import ZEEK_CONN
+
+    log = tmp_path / "conn.log"
+    log.write_text(ZEEK_CONN.replace("15913", "17384"))
+    out = tmp_path / "matches.csv"
+    both = _stix(tmp_path, "[ipv4-addr:value = '10.0.0.1'] OR [ipv4-addr:value = '192.0.2.1']")
+    args = ["correlate", "--indicators", str(both), "--observables", str(log), "--out", str(out)]
+    ends = ["--value-column", "id.orig_h", "--value-column", "id.resp_h"]
+    result = CliRunner().invoke(main, [*args, *ends])
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert [(r["row"], r["observed_field"], r["observed_value"]) for r in rows] == [
+        ("9", "id.orig_h", "10.0.0.1"),
+        ("9", "id.resp_h", "192.0.2.1"),
+        ("10", "id.orig_h", "10.0.0.1"),
+    ]
+    assert "3 match(es) of 2 indicator value(s) in 4 row(s) × 2 columns" in result.output
+
+
 def test_a_bad_bundle_is_refused_whole_and_nothing_is_written(tmp_path: Path) -> None:
     out = tmp_path / "matches.csv"
     bad = _stix(tmp_path, "[file:hashes.MD5 = 'xyz']")

@@ -156,6 +156,10 @@ def test_a_zeek_log_is_read_through_the_column_the_uploader_names(
     r = api.post(API, data=_form(version + 1, value_column="answers"), files=files)
     assert r.status_code == 422
     assert "dns.log: no column 'answers'" in r.json()["detail"]
+    # several value columns, each read in turn
+    r = api.post(API, data=_form(version + 1, value_column="id.orig_h, query"), files=files)
+    assert r.status_code == 200, r.text
+    assert r.json()["rows_read"] == 8 and r.json()["matches"] == 2
 
 
 def test_nobody_adds_matches_above_their_own_clearance(cell: Cell, tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ MATCH_SCHEMA = pa.schema(
     [
         ("file", pa.string()),
         ("row", pa.int64()),
+        ("field", pa.string()),
         ("ts", pa.timestamp("us", tz="UTC")),
         ("value", pa.string()),
         ("kind", pa.uint8()),
@@ -108,9 +109,14 @@ class CorrelationResult:
         return int(self.table.num_rows)
 
     def sorted_table(self) -> pa.Table:
-        """Matches in a stable order: file, row, indicator."""
+        """Matches in a stable order: file, row, field, indicator."""
         return self.table.sort_by(
-            [("file", "ascending"), ("row", "ascending"), ("idx", "ascending")]
+            [
+                ("file", "ascending"),
+                ("row", "ascending"),
+                ("field", "ascending"),
+                ("idx", "ascending"),
+            ]
         )
 
     def matches(self) -> Iterator[Match]:
@@ -124,6 +130,7 @@ class CorrelationResult:
                 observed_value=r["value"],
                 observed_kind=ObservableKind(r["kind"]),
                 indicator=self.indicators.indicators[r["idx"]],
+                field=r["field"],
             )
 
 

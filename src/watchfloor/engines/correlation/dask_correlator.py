@@ -116,7 +116,7 @@ def _run_partition(
                 yield first
                 yield from stream
 
-            for matches, kept, n in correlate_batches(kernel, chained(), log.path, on_rows):
+            for matches, kept, n in correlate_batches(kernel, chained(), log, on_rows):
                 if matches.num_rows:
                     batches.append(matches)
                 rejects.extend(kept[: max(0, 1000 - len(rejects))])

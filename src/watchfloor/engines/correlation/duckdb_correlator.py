@@ -87,7 +87,7 @@ class DuckDBCorrelator(IndicatorCorrelator):
                     result.add_rejects(reader_rejects)
                     continue
                 for matches, rejects, count in correlate_batches(
-                    kernel, chain([first], stream), log.path, on_rows
+                    kernel, chain([first], stream), log, on_rows
                 ):
                     if matches.num_rows:
                         batches.append(matches)

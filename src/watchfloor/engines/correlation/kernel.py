@@ -343,6 +343,7 @@ class Kernel:
         batch: pa.RecordBatch,
         file: str,
         *,
+        field: str = "",
         split: bool = True,
         row_numbers: Callable[[np.ndarray], pa.Array] | None = None,
         type_hashes: TypeHashes | None = None,
@@ -352,6 +353,7 @@ class Kernel:
         :func:`correlate_parquet`): ``row_no, ts_us, value, type``, the type
         perhaps as ``type_hash``, DuckDB's hash of the name (``type_hashes``
         says which name each stands for).
+        ``field``: the log's column the values come from (for the matches).
         ``split``: share the batch among the kernel's threads.
         ``row_numbers``: instead of a ``row_no`` column, the row numbers of
         the batch's rows at the positions given (asked only for the rows
@@ -412,7 +414,7 @@ class Kernel:
                 return row_no.take(pa.array(positions, pa.int64())).cast(pa.int64())
 
         out = (m_row, m_idx, m_kind, j_row, j_why)
-        return self._output(batch, type_names, file, ts, row_numbers, *out)
+        return self._output(batch, type_names, (file, field), ts, row_numbers, *out)
 
     def _reference_rows(
         self,
@@ -464,7 +466,7 @@ class Kernel:
         self,
         batch: pa.RecordBatch,
         type_names: Callable[[np.ndarray], list[str | None]],
-        file: str,
+        where: tuple[str, str],
         ts: np.ndarray,
         row_numbers: Callable[[np.ndarray], pa.Array],
         m_row: np.ndarray,
@@ -473,11 +475,13 @@ class Kernel:
         j_row: np.ndarray,
         j_why: np.ndarray,
     ) -> Item:
+        file, field = where  # the log and its column
         take = pa.array(m_row, pa.int64())
         matches = pa.record_batch(
             [
                 _repeat(file, m_row.size),
                 row_numbers(m_row),
+                _repeat(field, m_row.size),
                 pa.array(ts[m_row], pa.int64()).cast(MATCH_SCHEMA.field("ts").type),
                 batch.column("value").take(take).cast(pa.string()),
                 pa.array(m_kind, pa.uint8()),
@@ -528,7 +532,7 @@ def _repeat(text: str, n: int) -> pa.Array:
 def correlate_batches(
     kernel: Kernel,
     batches: Iterator[pa.RecordBatch],
-    file: str,
+    log: ObservableLog,
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[Item]:
     """Stream ``batches`` through the kernel, about :data:`CHUNK_ROWS` rows at a time.
@@ -542,7 +546,7 @@ def correlate_batches(
     def flush() -> Item:
         table = pa.Table.from_batches(chunk).combine_chunks()
         merged = table.to_batches()[0] if table.num_rows else chunk[0]
-        out = kernel.scan(merged, file)
+        out = kernel.scan(merged, log.path, field=log.value_column)
         if on_rows is not None:
             on_rows(rows)
         return out
@@ -608,7 +612,7 @@ def _row_numbers(runs: list[tuple[int, int]], k: np.ndarray) -> pa.Array:
 def _scanned(
     kernel: Kernel,
     reader: pa.RecordBatchReader,
-    file: str,
+    log: ObservableLog,
     runs: list[tuple[int, int]],
     type_hashes: TypeHashes | None,
 ) -> Iterator[tuple[int, Item]]:
@@ -636,7 +640,12 @@ def _scanned(
             return _row_numbers(runs, positions + first)
 
         item = kernel.scan(
-            batch, file, split=False, row_numbers=row_numbers, type_hashes=type_hashes
+            batch,
+            log.path,
+            field=log.value_column,
+            split=False,
+            row_numbers=row_numbers,
+            type_hashes=type_hashes,
         )
         return batch.num_rows, item
 
@@ -678,7 +687,7 @@ FROM (SELECT {_ident(log.ts_column)} AS ts, {_ident(log.value_column)}::VARCHAR 
     batch_rows = max(1 << 16, CHUNK_ROWS // kernel.threads)
     reader = kernel.con.sql(query).to_arrow_reader(batch_rows)
     try:
-        for rows, item in _scanned(kernel, reader, log.path, runs, hashes):
+        for rows, item in _scanned(kernel, reader, log, runs, hashes):
             yield item
             if on_rows is not None:
                 on_rows(rows)

@@ -49,7 +49,8 @@ class Match:
     """An observation that met an indicator.
 
     ``row`` is the row's line (CSV, JSON lines: 1-based physical line) or row
-    number (Parquet: 0-based), within ``file``.
+    number (Parquet: 0-based), within ``file``; ``field`` the log's column
+    that held the value.
     """
 
     file: str
@@ -58,6 +59,7 @@ class Match:
     observed_value: str
     observed_kind: ObservableKind
     indicator: Indicator
+    field: str = ""
 
 
 @dataclass(frozen=True, slots=True)

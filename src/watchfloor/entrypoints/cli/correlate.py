@@ -39,6 +39,7 @@ MATCH_COLUMNS = (
     "row",
     "observed_at",
     "observed_value",
+    "observed_field",
     "observed_kind",
     "indicator_id",
     "indicator_kind",
@@ -140,6 +141,7 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
                         m.row,
                         m.observed_at.isoformat(),
                         m.observed_value,
+                        m.field,
                         m.observed_kind.label,
                         ind.id,
                         ind.kind.label,
@@ -198,9 +200,11 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
 @click.option("--ts-column", default=None, help="Timestamp column (default: found by name).")
 @click.option(
     "--value-column",
-    default=None,
-    help="Value column (default: found by name); in JSON lines a dotted name "
-    "also reads nested objects (destination.ip).",
+    "value_columns",
+    multiple=True,
+    help="Value column (default: found by name); repeat it to read several, as a "
+    "Zeek conn.log's id.orig_h and id.resp_h. In JSON lines a dotted name also "
+    "reads nested objects (destination.ip).",
 )
 @click.option("--type-column", default=None, help="Type column (default: found by name, optional).")
 @click.option(
@@ -225,7 +229,7 @@ def correlate(
     engine: str,
     dask_scheduler: str | None,
     ts_column: str | None,
-    value_column: str | None,
+    value_columns: tuple[str, ...],
     type_column: str | None,
     threads: int | None,
     memory_limit: str | None,
@@ -261,8 +265,9 @@ def correlate(
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     try:
         logs = [
-            detect_log(p, ts_column=ts_column, value_column=value_column, type_column=type_column)
+            detect_log(p, ts_column=ts_column, value_column=value, type_column=type_column)
             for p in observable_files
+            for value in value_columns or (None,)
         ]
     except ObservableLogError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -272,9 +277,11 @@ def correlate(
         result = correlator.correlate(indicators, logs, progress=bar)
     bar.finish(result.rows_read)
     written = _write_matches(result, Path(out))
+    columns = max(1, len(value_columns))  # each value column reads the logs once
+    read = f"{result.rows_read // columns:,} row(s)" + (f" × {columns} columns" * (columns > 1))
     click.echo(
-        f"{written:,} match(es) of {len(indicators):,} indicator value(s) in "
-        f"{result.rows_read:,} row(s); written to {out}",
+        f"{written:,} match(es) of {len(indicators):,} indicator value(s) in {read}; "
+        f"written to {out}",
         err=True,
     )
     if result.rejected_count:

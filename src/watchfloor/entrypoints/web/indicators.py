@@ -124,19 +124,24 @@ class IndicatorUploadResult:
 @dataclass(frozen=True)
 class LogColumns:
     """The columns the uploader named for every log (empty: found by name, as
-    `watchfloor correlate --ts-column/--value-column/--type-column`)."""
+    `watchfloor correlate --ts-column/--value-column/--type-column`); several
+    value columns separated by commas, each read as a log of its own."""
 
     ts: str = ""
     value: str = ""
     type: str = ""
 
-    def detect(self, path: str) -> ObservableLog:
-        return detect_log(
-            path,
-            ts_column=self.ts.strip() or None,
-            value_column=self.value.strip() or None,
-            type_column=self.type.strip() or None,
-        )
+    def detect(self, path: str) -> list[ObservableLog]:
+        values: list[str | None] = [v.strip() for v in self.value.split(",") if v.strip()]
+        return [
+            detect_log(
+                path,
+                ts_column=self.ts.strip() or None,
+                value_column=value,
+                type_column=self.type.strip() or None,
+            )
+            for value in values or [None]
+        ]
 
 
 def _chosen(files: Sequence[UploadFile | str]) -> list[UploadFile]:
@@ -237,7 +242,7 @@ def correlate_uploads(
         report.phase("Saving the uploaded logs")
         names = _saved_logs(chosen_logs, FilePath(tmp))
         try:
-            logs = [columns.detect(path) for path in names]
+            logs = [log for path in names for log in columns.detect(path)]
         except ObservableLogError as exc:
             message = str(exc)
             for path, name in names.items():
@@ -359,7 +364,8 @@ def add_indicator_matches_api(
     `GET /api/progress/{progress_token}` tells the request's step and rows
     while it runs. `ts_column`, `value_column`, `type_column` name the logs'
     columns where their names are not the usual ones (a Zeek log's
-    `id.resp_h`; in JSON lines a dotted name also reads nested objects)."""
+    `id.resp_h`; several value columns separated by commas, each read in
+    turn; in JSON lines a dotted name also reads nested objects)."""
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
     token, columns = progress_token, LogColumns(ts_column, value_column, type_column)
