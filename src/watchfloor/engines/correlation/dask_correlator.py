@@ -134,15 +134,13 @@ def _renumbered(
 ) -> None:
     """The rows of byte ranges, numbered within each range, numbered in the
     file: each range's rows come after the lines of the ranges before it."""
-    before: dict[str, int] = {}
-    order = sorted(
-        (n for n, part in enumerate(parts) if part.byte_range is not None),
-        key=lambda n: (parts[n].path, parts[n].byte_range),
-    )
-    for n in order:
+    before: dict[ObservableLog, int] = {}  # per log (a file and its columns)
+    ranged = [n for n, part in enumerate(parts) if part.byte_range is not None]
+    for n in sorted(ranged, key=lambda n: parts[n].byte_range or (0, 0)):
         table, rejects, lines = done[n]
-        offset = before.get(parts[n].path, 0)
-        before[parts[n].path] = offset + lines
+        whole = replace(parts[n], byte_range=None)
+        offset = before.get(whole, 0)
+        before[whole] = offset + lines
         if offset:
             at = table.schema.get_field_index("row")
             table = table.set_column(at, "row", pc.add(table.column("row"), offset))
