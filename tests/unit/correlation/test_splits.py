@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchfloor.engines.correlation.splits import byte_ranges, count_lines, open_lines
+from watchfloor.engines.correlation.splits import (
+    byte_ranges,
+    count_lines,
+    estimate_lines,
+    open_lines,
+)
 
 
 def _lines(data: bytes) -> int:
@@ -51,3 +56,15 @@ def test_a_whole_file_opens_as_it_is(tmp_path: Path) -> None:
     assert count_lines(str(path), (0, 18)) == 2
     with pytest.raises(ValueError, match="at least 1"):
         byte_ranges(10, 0)
+
+
+def test_the_lines_of_a_log_are_counted_when_small_and_estimated_when_large(
+    tmp_path: Path,
+) -> None:
+    small = tmp_path / "small.jsonl"
+    small.write_bytes(b'{"a": 1}\n\n{"a": 22}')
+    assert estimate_lines(str(small)) == 3
+    large = tmp_path / "large.jsonl"
+    large.write_bytes(b"".join(b'{"a": "%d"}\n' % (i * 7919 % 10**6) for i in range(200_000)))
+    estimate = estimate_lines(str(large), sample=1 << 16)
+    assert abs(estimate - 200_000) < 0.05 * 200_000

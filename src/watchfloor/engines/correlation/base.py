@@ -81,7 +81,9 @@ class ObservableReader(Protocol):
     ) -> Iterator[pa.RecordBatch]: ...
 
 
-#: Progress callback: (rows read so far, rows in all, or None when unknown).
+#: Progress callback: (rows read so far, rows in all, or None when unknown;
+#: for CSV, JSON-lines and Zeek logs an estimate from their first MiB, never
+#: below the rows read).
 Progress = Callable[[int, int | None], None]
 
 

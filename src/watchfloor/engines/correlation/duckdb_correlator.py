@@ -24,6 +24,7 @@ from watchfloor.engines.correlation.kernel import (
     parquet_row_ranges,
 )
 from watchfloor.engines.correlation.model import RejectedRow
+from watchfloor.engines.correlation.splits import estimate_lines
 
 __all__ = ["DuckDBCorrelator"]
 
@@ -60,16 +61,14 @@ class DuckDBCorrelator(IndicatorCorrelator):
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
         kernel = Kernel(indicators.index, indicators.plan, self._threads, self._memory_limit)
         batches: list[pa.RecordBatch] = []
-        known = [log for log in logs if log.format == "parquet"]
-        parquet_rows = sum(b - a for log in known for a, b in parquet_row_ranges(log))
-        total = (parquet_rows or None) if len(known) == len(logs) else None
+        total = sum(_rows_in(log) for log in logs) or None
         read = 0
 
         def on_rows(n: int) -> None:
             nonlocal read
             read += n
             if progress is not None:
-                progress(read, total)
+                progress(read, None if total is None else max(total, read))
 
         try:
             for log in logs:
@@ -99,3 +98,11 @@ class DuckDBCorrelator(IndicatorCorrelator):
         result.rows_read = read
         result.table = pa.Table.from_batches(batches, MATCH_SCHEMA)
         return result
+
+
+def _rows_in(log: ObservableLog) -> int:
+    """A log's rows for the progress report: counted (Parquet), else estimated
+    from its first MiB of lines (a CSV log's header aside)."""
+    if log.format == "parquet":
+        return sum(b - a for a, b in parquet_row_ranges(log))
+    return max(0, estimate_lines(log.path) - (log.format == "csv"))

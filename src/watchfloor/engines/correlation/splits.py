@@ -15,7 +15,7 @@ import io
 import os
 from typing import BinaryIO
 
-__all__ = ["byte_ranges", "count_lines", "line_span", "open_lines"]
+__all__ = ["byte_ranges", "count_lines", "estimate_lines", "line_span", "open_lines"]
 
 _STEP = 1 << 16  # bytes read at a time while looking for a line's end
 _COUNT_STEP = 1 << 24  # bytes read at a time while counting lines
@@ -90,6 +90,19 @@ def open_lines(path: str, byte_range: tuple[int, int] | None) -> BinaryIO:
         fh.close()
         raise
     return io.BufferedReader(_Span(fh, begin, finish), _STEP)
+
+
+def estimate_lines(path: str, sample: int = 1 << 20) -> int:
+    """About how many lines the file holds: exact where it is at most
+    ``sample`` bytes, else its size over the mean line length of its first
+    ``sample`` bytes (for a progress report, not for numbering)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(sample)
+    lines = head.count(b"\n") + (1 if head and not head.endswith(b"\n") else 0)
+    if size <= len(head) or lines == 0:
+        return lines
+    return round(lines * size / len(head))
 
 
 def count_lines(path: str, byte_range: tuple[int, int]) -> int:
