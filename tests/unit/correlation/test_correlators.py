@@ -177,6 +177,19 @@ def test_zeek_logs_match_as_the_same_rows_written_as_csv(
     assert result.rows_read == len(ROWS)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_progress_counts_the_rows_read_of_the_rows_in_all(
+    tmp_path: Path, correlator: IndicatorCorrelator, suffix: str
+) -> None:
+    log = detect_log(write_log(tmp_path / f"obs{suffix}", ROWS))
+    heard: list[tuple[int, int | None]] = []
+    correlator.correlate(
+        IndicatorSet.build(INDICATORS), [log], progress=lambda d, t: heard.append((d, t))
+    )
+    assert heard[-1] == (len(ROWS), len(ROWS))  # a small log's rows are counted
+    assert all(t is not None and d <= t for d, t in heard)
+
+
 def test_a_match_links_to_the_indicator_actors(
     tmp_path: Path, correlator: IndicatorCorrelator
 ) -> None:

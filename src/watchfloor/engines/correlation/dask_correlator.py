@@ -33,7 +33,12 @@ from watchfloor.engines.correlation.base import (
     Progress,
 )
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
-from watchfloor.engines.correlation.kernel import Kernel, correlate_batches, correlate_parquet
+from watchfloor.engines.correlation.kernel import (
+    Kernel,
+    correlate_batches,
+    correlate_parquet,
+    rows_in,
+)
 from watchfloor.engines.correlation.key_index import KeyIndex
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
@@ -218,6 +223,7 @@ class DaskCorrelator(IndicatorCorrelator):
             for n, part in enumerate(parts)
         ]
         index = {future.key: n for n, future in enumerate(futures)}
+        total = sum(rows_in(log) for log in logs) or None
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
         done: dict[int, tuple[pa.Table, list[RejectedRow], int]] = {}
         read = count = 0
@@ -228,7 +234,7 @@ class DaskCorrelator(IndicatorCorrelator):
                 count += rejected
                 read += rows
                 if progress is not None:
-                    progress(read, None)
+                    progress(read, None if total is None else max(total, read))
         except BaseException:
             client.cancel(futures)
             raise

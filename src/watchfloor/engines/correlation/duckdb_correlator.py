@@ -21,10 +21,9 @@ from watchfloor.engines.correlation.kernel import (
     Kernel,
     correlate_batches,
     correlate_parquet,
-    parquet_row_ranges,
+    rows_in,
 )
 from watchfloor.engines.correlation.model import RejectedRow
-from watchfloor.engines.correlation.splits import estimate_lines
 
 __all__ = ["DuckDBCorrelator"]
 
@@ -61,7 +60,7 @@ class DuckDBCorrelator(IndicatorCorrelator):
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
         kernel = Kernel(indicators.index, indicators.plan, self._threads, self._memory_limit)
         batches: list[pa.RecordBatch] = []
-        total = sum(_rows_in(log) for log in logs) or None
+        total = sum(rows_in(log) for log in logs) or None
         read = 0
 
         def on_rows(n: int) -> None:
@@ -98,11 +97,3 @@ class DuckDBCorrelator(IndicatorCorrelator):
         result.rows_read = read
         result.table = pa.Table.from_batches(batches, MATCH_SCHEMA)
         return result
-
-
-def _rows_in(log: ObservableLog) -> int:
-    """A log's rows for the progress report: counted (Parquet), else estimated
-    from its first MiB of lines (a CSV log's header aside)."""
-    if log.format == "parquet":
-        return sum(b - a for a, b in parquet_row_ranges(log))
-    return max(0, estimate_lines(log.path) - (log.format == "csv"))

@@ -42,6 +42,7 @@ from watchfloor.engines.correlation.keys import (
     observable_keys,
 )
 from watchfloor.engines.correlation.model import RejectedRow
+from watchfloor.engines.correlation.splits import estimate_lines
 
 __all__ = [
     "CHUNK_ROWS",
@@ -587,6 +588,14 @@ def parquet_row_ranges(
         else:
             ranges.append((a, b))
     return ranges
+
+
+def rows_in(log: ObservableLog) -> int:
+    """A log's rows for a progress report: counted (Parquet), else estimated
+    from its first MiB of lines (a CSV log's header aside)."""
+    if log.format == "parquet":
+        return sum(b - a for a, b in parquet_row_ranges(log))
+    return max(0, estimate_lines(log.path) - (log.format == "csv"))
 
 
 def _row_filter(log: ObservableLog, runs: list[tuple[int, int]]) -> str:
