@@ -182,23 +182,30 @@ def _instant(row: dict[str, object]) -> dict[str, object]:
     return row | {"ts": ts}
 
 
-def test_plain_json_lines_take_the_fast_path_in_blocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from watchfloor.adapters.observables import jsonl as reader
+def _slow_blocks(monkeypatch: pytest.MonkeyPatch, block: int) -> list[int]:
+    """JSON lines read in blocks of ``block`` bytes; one entry in the list
+    returned for each block that goes line by line instead of through Arrow."""
+    from watchfloor.adapters.observables import jsonl
 
-    path = tmp_path / "log.jsonl"
-    good = '{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.%d", "type": "ipv4"}\n'
-    path.write_text("".join(good % i for i in range(100)) + "{bad\n" + good % 100)
-    monkeypatch.setattr(reader, "_JSON_BLOCK", 1000)
+    monkeypatch.setattr(jsonl, "_JSON_BLOCK", block)
     calls: list[int] = []
-    slow = reader._jsonl_lines
+    slow = jsonl._jsonl_lines
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return slow(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reader, "_jsonl_lines", counting)
+    monkeypatch.setattr(jsonl, "_jsonl_lines", counting)
+    return calls
+
+
+def test_plain_json_lines_take_the_fast_path_in_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "log.jsonl"
+    good = '{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.%d", "type": "ipv4"}\n'
+    path.write_text("".join(good % i for i in range(100)) + "{bad\n" + good % 100)
+    calls = _slow_blocks(monkeypatch, 1000)
     rejects: list[RejectedRow] = []
     rows = [r for b in read_observables(detect_log(path), rejects.append) for r in b.to_pylist()]
     assert [r["row_no"] for r in rows] == [*range(1, 101), 102]
@@ -210,20 +217,10 @@ def test_plain_json_lines_take_the_fast_path_in_blocks(
 def test_empty_lines_keep_json_lines_on_the_fast_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watchfloor.adapters.observables import jsonl
-
     path = tmp_path / "log.jsonl"
     good = '{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.%d"}'
     path.write_text("\n" + "\n\n".join(good % i for i in range(100)) + "\r\n\r\n")
-    monkeypatch.setattr(jsonl, "_JSON_BLOCK", 700)
-    calls: list[int] = []
-    slow = jsonl._jsonl_lines
-
-    def counting(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return slow(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(jsonl, "_jsonl_lines", counting)
+    calls = _slow_blocks(monkeypatch, 700)
     rows = [r for b in read_observables(detect_log(path), lambda r: None) for r in b.to_pylist()]
     assert calls == []
     assert [r["row_no"] for r in rows] == list(range(2, 202, 2))
@@ -282,23 +279,13 @@ def test_the_text_of_numbers_reads_back_in_duckdb_to_the_microsecond() -> None:
 def test_zeek_style_json_lines_with_numeric_times_take_the_fast_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watchfloor.adapters.observables import jsonl as reader
-
     path = tmp_path / "conn.jsonl"
     line = (
         '{"ts":%s,"uid":"C%d","id.orig_h":"10.0.0.1","id.orig_p":36844,'
         '"id.resp_h":"192.0.2.%d","id.resp_p":53,"proto":"udp","duration":0.01}\n'
     )
     path.write_text("".join(line % (1591367999.305988 + i, i, i) for i in range(200)))
-    monkeypatch.setattr(reader, "_JSON_BLOCK", 4000)
-    calls: list[int] = []
-    slow = reader._jsonl_lines
-
-    def counting(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return slow(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(reader, "_jsonl_lines", counting)
+    calls = _slow_blocks(monkeypatch, 4000)
     log = detect_log(path, value_column="id.resp_h")
     rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
     assert calls == []  # every block through Arrow's reader, none line by line
