@@ -3,8 +3,15 @@
 from watchfloor.adapters.observables.reader import (
     ObservableLogError,
     detect_log,
+    detect_logs,
     parquet_row_count,
     read_observables,
 )
 
-__all__ = ["ObservableLogError", "detect_log", "parquet_row_count", "read_observables"]
+__all__ = [
+    "ObservableLogError",
+    "detect_log",
+    "detect_logs",
+    "parquet_row_count",
+    "read_observables",
+]

@@ -48,6 +48,7 @@ __all__ = [
     "VALUE_NAMES",
     "ObservableLogError",
     "detect_log",
+    "detect_logs",
     "parquet_row_count",
     "read_observables",
 ]
@@ -147,6 +148,23 @@ def detect_log(
     typ = _pick(cols, type_column, TYPE_NAMES, "type", p)
     assert ts is not None and value is not None
     return ObservableLog(str(p), fmt, ts, value, typ)
+
+
+def detect_logs(
+    path: str | Path,
+    *,
+    ts_column: str | None = None,
+    value_columns: Sequence[str] = (),
+    type_column: str | None = None,
+) -> list[ObservableLog]:
+    """:func:`detect_log` once for each of ``value_columns`` (a log read once
+    for each, such as both ends of a connection), or once with the value
+    column found by name where none is given."""
+    values: Sequence[str | None] = value_columns or [None]
+    return [
+        detect_log(path, ts_column=ts_column, value_column=value, type_column=type_column)
+        for value in values
+    ]
 
 
 def parquet_row_count(log: ObservableLog) -> int:

@@ -20,7 +20,7 @@ from watchfloor.adapters.indicators import (
 )
 from watchfloor.adapters.observables import (
     ObservableLogError,
-    detect_log,
+    detect_logs,
     read_observables,
 )
 from watchfloor.engines.correlation import (
@@ -265,9 +265,11 @@ def correlate(
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     try:
         logs = [
-            detect_log(p, ts_column=ts_column, value_column=value, type_column=type_column)
+            log
             for p in observable_files
-            for value in value_columns or (None,)
+            for log in detect_logs(
+                p, ts_column=ts_column, value_columns=value_columns, type_column=type_column
+            )
         ]
     except ObservableLogError as exc:
         click.echo(f"error: {exc}", err=True)

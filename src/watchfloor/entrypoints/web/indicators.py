@@ -34,7 +34,7 @@ from watchfloor.adapters.indicators import (
     Problem,
     parse_indicator_file,
 )
-from watchfloor.adapters.observables import ObservableLogError, detect_log, read_observables
+from watchfloor.adapters.observables import ObservableLogError, detect_logs, read_observables
 from watchfloor.bootstrap import App
 from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.grading import AdmiraltyGrade
@@ -132,16 +132,12 @@ class LogColumns:
     type: str = ""
 
     def detect(self, path: str) -> list[ObservableLog]:
-        values: list[str | None] = [v.strip() for v in self.value.split(",") if v.strip()]
-        return [
-            detect_log(
-                path,
-                ts_column=self.ts.strip() or None,
-                value_column=value,
-                type_column=self.type.strip() or None,
-            )
-            for value in values or [None]
-        ]
+        return detect_logs(
+            path,
+            ts_column=self.ts.strip() or None,
+            value_columns=[v.strip() for v in self.value.split(",") if v.strip()],
+            type_column=self.type.strip() or None,
+        )
 
 
 def _chosen(files: Sequence[UploadFile | str]) -> list[UploadFile]:
