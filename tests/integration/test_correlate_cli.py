@@ -114,6 +114,32 @@ def test_both_ends_of_a_zeek_connection_are_read_and_told_apart(tmp_path: Path) 
     assert "3 match(es) of 2 indicator value(s) in 4 row(s) × 2 columns" in result.output
 
 
+def test_the_answers_of_a_zeek_dns_log_match_each_under_its_query(tmp_path: Path) -> None:
+    log = tmp_path / "dns.log"
+    log.write_text(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+        "#fields\tts\tquery\tanswers\n#types\ttime\tstring\tvector[string]\n"
+        "1738368000.5\twww.example.org\tcdn.example.net,198.51.100.23,203.0.113.9\n"
+        "1738368001.5\tnx.example.org\t-\n"
+        "1738368002.5\tok.example.org\t(empty)\n"
+        "1738368003.5\tmail.example.org\t203.0.113.10,www.evil.example\n"
+    )
+    out = tmp_path / "matches.csv"
+    args = ["correlate", "--indicators", str(_stix(tmp_path)), "--indicators", str(_misp(tmp_path))]
+    args += ["--observables", str(log), "--out", str(out), "--value-column", "answers"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert [(r["row"], r["observed_field"], r["observed_value"]) for r in rows] == [
+        ("7", "answers", "198.51.100.23"),
+        ("10", "answers", "www.evil.example"),
+    ]
+    assert rows[1]["actor_names"] == "APT Example"
+    assert "2 match(es) of 2 indicator value(s) in 4 row(s)" in result.output
+    assert "dns.log:8: empty value" in result.output  # unset; "(empty)" is no value at all
+    assert "1 malformed row(s) skipped" in result.output
+
+
 def test_a_bad_bundle_is_refused_whole_and_nothing_is_written(tmp_path: Path) -> None:
     out = tmp_path / "matches.csv"
     bad = _stix(tmp_path, "[file:hashes.MD5 = 'xyz']")

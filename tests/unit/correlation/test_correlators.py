@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from distributed import Client, LocalCluster
 from tests.unit.correlation.helpers import write_log
@@ -382,3 +383,65 @@ def test_type_hashes_give_every_name_its_code(many: bool) -> None:
     assert table.names_at(pa.array(hashes, pa.uint64()), np.array([3, 0])) == [names[3], None]
     with pytest.raises(ValueError, match="a type name not seen before"):
         table.codes_of(pa.array([hashes[0], _hash64("never seen")], pa.uint64()))
+
+
+# Several values a row: a Zeek set or vector (dns.log's answers), a JSON array
+# (ECS's related.ip), a Parquet list. Each element is matched, or rejected,
+# under its row; an empty list holds no value, a missing one is reported empty.
+LISTED: list[tuple[str, list[str] | None, str | None]] = [
+    (_ts(1), ["198.51.100.7", "192.0.2.200", "cdn.EVIL.example"], None),
+    (_ts(2), ["203.0.113.99", "300.1.1.1"], "ipv4"),  # in the CIDR; malformed
+    (_ts(90), ["203.0.113.99"], None),  # after the CIDR's valid_until
+    (_ts(3), [], None),
+    (_ts(4), None, None),
+    ("yesterday", ["198.51.100.7", "evil.example"], None),
+    (_ts(5), ["D41D8CD98F00B204E9800998ECF8427E", "http://login.evil.example/x"], None),
+]
+LISTED_MATCHES = {
+    (0, "198.51.100.7", "ind-ip"),
+    (0, "cdn.EVIL.example", "ind-dom"),
+    (1, "203.0.113.99", "ind-net"),
+    (6, "D41D8CD98F00B204E9800998ECF8427E", "ind-md5"),
+    (6, "http://login.evil.example/x", "ind-dom"),
+}
+LISTED_REJECTS = [
+    (1, "300.1.1.1", "not an IPv4 address"),
+    (4, None, "empty value"),
+    (5, "198.51.100.7", "missing or malformed timestamp"),
+    (5, "evil.example", "missing or malformed timestamp"),
+]
+
+
+def _listed_log(path: Path) -> tuple[Path, int]:
+    """:data:`LISTED` as a log of ``path``'s format, and its first row's number."""
+    names = ("ts", "value", "type")
+    if path.suffix == ".jsonl":
+        rows = (json.dumps(dict(zip(names, r, strict=True))) + "\n" for r in LISTED)
+        path.write_text("".join(rows))
+        return path, 1
+    if path.suffix == ".parquet":
+        columns = {k: list(v) for k, v in zip(names, zip(*LISTED, strict=True), strict=True)}
+        pq.write_table(pa.table(columns), path, row_group_size=3)
+        return path, 0
+    lines = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-"]
+    lines += ["#fields\tts\tvalue\ttype", "#types\ttime\tvector[string]\tstring"]
+    for ts, values, kind in LISTED:
+        when = ts if ts == "yesterday" else f"{datetime.fromisoformat(ts).timestamp():.6f}"
+        written = "-" if values is None else ",".join(values) or "(empty)"
+        lines.append(f"{when}\t{written}\t{kind or '-'}")
+    path.write_text("\n".join(lines) + "\n")
+    return path, 7
+
+
+@pytest.mark.parametrize("name", ["dns.jsonl", "dns.parquet", "dns.log"])
+def test_each_value_of_a_list_matches_under_its_row(
+    tmp_path: Path, correlator: IndicatorCorrelator, name: str
+) -> None:
+    path, first = _listed_log(tmp_path / name)
+    log = detect_log(path)
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    got = {(m.row - first, m.observed_value, m.indicator.id) for m in result.matches()}
+    assert got == LISTED_MATCHES
+    rejects = sorted(((r.row - first, r.value, r.reason) for r in result.rejected), key=str)
+    assert rejects == sorted(LISTED_REJECTS, key=str)
+    assert result.rows_read == len(LISTED)  # rows, not values

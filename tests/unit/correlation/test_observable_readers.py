@@ -125,6 +125,10 @@ _LINES = [
     b'{"timestamp": 1e999, "value": "infinite.example"}',
     b'{"timestamp": 99999999999999999999999999, "value": "huge.example"}',
     b'{"timestamp": true, "value": "bool.example"}',
+    b'{"timestamp": "t", "value": ["192.0.2.1", null, "evil.example"]}',
+    b'{"timestamp": 1740823200, "value": []}',
+    b'{"timestamp": "t", "value": [1, "a", true, {"b": 2}]}',
+    b'{"timestamp": "t", "value": [["nested"]], "type": "domain"}',
 ]
 
 
@@ -168,9 +172,13 @@ def test_json_lines_read_fast_or_line_by_line_give_the_same_rows(
 
 
 def _instant(row: dict[str, object]) -> dict[str, object]:
-    """A row with its time as microseconds where it reads as ISO 8601: a
+    """A row with its time as microseconds where it reads as ISO 8601 (a
     block of lines whose times are all numbers gives timestamps, the line
-    reader the text of the same instants."""
+    reader the text of the same instants), and a single value as a list of
+    one (a block of lines with arrays gives lists, the line reader lists
+    wherever any line of its batch has one)."""
+    if isinstance(row["value"], str):
+        row = row | {"value": [row["value"]]}
     ts = row["ts"]
     if isinstance(ts, str):
         try:
@@ -225,6 +233,25 @@ def test_empty_lines_keep_json_lines_on_the_fast_path(
     assert calls == []
     assert [r["row_no"] for r in rows] == list(range(2, 202, 2))
     assert rows[-1]["value"] == "192.0.2.99"
+
+
+def test_arrays_of_values_take_the_fast_path_nested_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ECS keeps every address of an event in related.ip; Zeek's JSON writes sets as arrays
+    path = tmp_path / "ecs.jsonl"
+    line = '{"@timestamp": 1740823200, "related": {"ip": ["192.0.2.%d", "10.0.0.%d"]}}\n'
+    path.write_text(
+        "".join(line % (i, i) for i in range(50)) + '{"@timestamp": 1, "related": {"ip": []}}\n'
+    )
+    calls = _slow_blocks(monkeypatch, 600)
+    log = detect_log(path, value_column="related.ip")
+    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    assert calls == []
+    assert [r["row_no"] for r in rows] == list(range(1, 52))
+    assert rows[7]["value"] == ["192.0.2.7", "10.0.0.7"]
+    assert rows[-1]["value"] == []
+    assert rows[0]["ts"] == datetime(2025, 3, 1, 10, tzinfo=UTC)
 
 
 def _fromtimestamp_us(seconds: float) -> int | None:
@@ -403,6 +430,30 @@ def test_zeek_logs_read_by_their_header_with_times_unset_marks_and_escapes(
     queries = detect_log(path, value_column="query")
     values = [r["value"] for b in read_observables(queries, lambda r: None) for r in b.to_pylist()]
     assert values == ["evil.example", "", None, "www.example"]  # \x2e, (empty), -
+
+
+def test_zeek_sets_and_vectors_read_as_lists_of_their_elements(tmp_path: Path) -> None:
+    path = tmp_path / "dns.log"
+    header = "#separator \\x09\n#set_separator\t;\n#empty_field\t(empty)\n#unset_field\t-\n"
+    path.write_text(
+        header
+        + "#fields\tts\tquery\tanswers\n#types\ttime\tstring\tvector[string]\n"
+        + "1591367999.5\tevil.example\t192.0.2.1;cdn.evil.example;2001:db8::1\n"
+        + "1591367999.6\tnx.example\t-\n"
+        + "1591367999.7\tempty.example\t(empty)\n"
+        + "1591367999.8\tweird.example\ta\\x3bb;c\n"  # the separator, escaped, in an element
+    )
+    log = detect_log(path, value_column="answers")
+    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    assert [(r["row_no"], r["value"]) for r in rows] == [
+        (7, ["192.0.2.1", "cdn.evil.example", "2001:db8::1"]),
+        (8, None),  # unset
+        (9, []),  # empty
+        (10, ["a;b", "c"]),
+    ]
+    queries = detect_log(path, value_column="query")  # a plain string field stays text
+    values = [r["value"] for b in read_observables(queries, lambda r: None) for r in b.to_pylist()]
+    assert values == ["evil.example", "nx.example", "empty.example", "weird.example"]
 
 
 def test_a_zeek_log_needs_its_header(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from watchfloor.engines.correlation.base import TEXT_LIST, holds_lists
+
 __all__ = ["ObservableLogError", "epoch_stamps", "observable_batch"]
 
 
@@ -17,11 +19,16 @@ def observable_batch(
     row_no: pa.Array, ts: pa.Array, value: pa.Array, typ: pa.Array | None
 ) -> pa.RecordBatch:
     """A reader's batch: ``row_no, ts, value, type`` (value and type as text,
-    the type all null where the log has none; ``ts`` as the reader gives it)."""
+    or the value as a list of texts where a row holds several — a Zeek set, a
+    JSON array; the type all null where the log has none; ``ts`` as the
+    reader gives it)."""
     n = len(row_no)
     if typ is None:
         typ = pa.nulls(n, pa.string())
-    if not pa.types.is_string(value.type):
+    if holds_lists(value.type):
+        if value.type != TEXT_LIST:
+            value = value.cast(TEXT_LIST)
+    elif not pa.types.is_string(value.type):
         value = value.cast(pa.string())
     if not pa.types.is_string(typ.type):
         typ = typ.cast(pa.string())

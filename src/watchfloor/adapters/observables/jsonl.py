@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from watchfloor.adapters.observables.base import epoch_stamps, observable_batch
-from watchfloor.engines.correlation.base import ObservableLog
+from watchfloor.engines.correlation.base import TEXT_LIST, ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import open_lines
 
@@ -60,6 +60,15 @@ def _ts_column(values: list[str | float | None]) -> pa.Array:
     for i, text in zip(numbers, texts, strict=True):
         out[i] = text
     return pa.array(out, pa.string())
+
+
+def _value_column(values: list[str | list[str | None] | None]) -> pa.Array:
+    """The line reader's values: text, or where any row holds an array, a
+    list a row (a single value its list of one, as Arrow's reader would not
+    give the two in one block)."""
+    if not any(isinstance(v, list) for v in values):
+        return pa.array(values, pa.string())
+    return pa.array([[v] if isinstance(v, str) else v for v in values], TEXT_LIST)
 
 
 def _path(name: str) -> tuple[str, ...] | None:
@@ -143,16 +152,16 @@ def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
 
 
 def _jsonl_block_fast(
-    block: bytes, log: ObservableLog, first_line: int, ts_types: list[pa.DataType]
+    block: bytes, log: ObservableLog, first_line: int, forms: list[tuple[pa.DataType, pa.DataType]]
 ) -> pa.RecordBatch | None:
     """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
     the block is not plainly one object per line with string (or null) fields
     — the timestamps may also all be numbers, seconds since the epoch, as
-    Zeek writes them; empty lines are no rows — (lines of spaces, a value
-    that is a number, bad JSON or UTF-8, a lone carriage return...): the
-    line-by-line reader then handles it, with its reports. ``ts_types``: the
-    timestamps' types to try, in order; the one that reads the block is
-    moved first, for the next."""
+    Zeek writes them, and the values all arrays of strings (or null); empty
+    lines are no rows — (lines of spaces, a value that is a number, bad JSON
+    or UTF-8, a lone carriage return...): the line-by-line reader then
+    handles it, with its reports. ``forms``: the (timestamp, value) types to
+    try, in order; the one that reads the block is moved first, for the next."""
     fields = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
     if len(set(fields)) < len(fields):
         return None
@@ -177,8 +186,13 @@ def _jsonl_block_fast(
     if np.any(raw[starts] != ord("{")) or np.any(raw[last] != ord("}")):
         return None
     table = None
-    for ts_type in list(ts_types):
-        schema = _json_schema({c: ts_type if c == log.ts_column else pa.string() for c in fields})
+    lists = b"[" in block  # no array, no list of values to try
+    for form in list(forms):
+        ts_type, value_type = form
+        if value_type != pa.string() and not lists:
+            continue
+        types = {log.ts_column: ts_type, log.value_column: value_type}
+        schema = _json_schema({c: types.get(c, pa.string()) for c in fields})
         if schema is None:
             return None
         try:
@@ -196,8 +210,8 @@ def _jsonl_block_fast(
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             table = None
             continue
-        ts_types.remove(ts_type)
-        ts_types.insert(0, ts_type)
+        forms.remove(form)
+        forms.insert(0, form)
         break
     if table is None:
         return None
@@ -220,10 +234,11 @@ def read_jsonl(
     is read line by line in Python, which reports each bad line. Both give the
     same rows."""
     line = 1  # the number of the block's first line
-    ts_types = [pa.string(), pa.float64()]  # text, or seconds since the epoch
+    # times as text or seconds since the epoch; values one a row or in arrays
+    forms = [(t, v) for v in (pa.string(), TEXT_LIST) for t in (pa.string(), pa.float64())]
     with open_lines(log.path, log.byte_range) as fh:  # a range: rows numbered within it
         for block in _line_blocks(fh):
-            fast = _jsonl_block_fast(block, log, line, ts_types)
+            fast = _jsonl_block_fast(block, log, line, forms)
             if fast is not None:
                 yield fast
                 line += block.count(b"\n") + (not block.endswith(b"\n"))  # empty lines too
@@ -240,14 +255,14 @@ def _jsonl_lines(
 ) -> Iterator[pa.RecordBatch]:
     rows: list[int] = []
     tss: list[str | float | None] = []
-    values: list[str | None] = []
+    values: list[str | list[str | None] | None] = []
     types: list[str | None] = []
 
     def flush() -> pa.RecordBatch:
         b = observable_batch(
             pa.array(rows, pa.int64()),
             _ts_column(tss),
-            pa.array(values, pa.string()),
+            _value_column(values),
             pa.array(types, pa.string()) if log.type_column else None,
         )
         rows.clear()
@@ -272,7 +287,10 @@ def _jsonl_lines(
         value = _field(obj, log.value_column)
         rows.append(number)
         tss.append(_ts_value(_field(obj, log.ts_column)))
-        values.append(value if isinstance(value, str) or value is None else json.dumps(value))
+        if isinstance(value, list):  # several values (ECS's related.ip, Zeek's sets)
+            values.append([v if isinstance(v, str) or v is None else json.dumps(v) for v in value])
+        else:
+            values.append(value if isinstance(value, str) or value is None else json.dumps(value))
         t = _field(obj, log.type_column) if log.type_column else None
         types.append(t if isinstance(t, str) else None)
         if len(rows) >= _BATCH:

@@ -296,6 +296,6 @@ def _zeek_batch(
     return observable_batch(
         pa.array(lines),
         zeek.times(log.ts_column, b.column(log.ts_column)),
-        zeek.text(b.column(log.value_column)),
+        zeek.values(log.value_column, b.column(log.value_column)),
         typ,
     )

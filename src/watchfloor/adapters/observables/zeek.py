@@ -27,13 +27,15 @@ def is_zeek_log(path: str | Path) -> bool:
 @dataclass(frozen=True)
 class ZeekHeader:
     """What a Zeek log's ``#`` header says: the separator, the marks of unset
-    and empty fields, the fields and their Zeek types."""
+    and empty fields, the fields and their Zeek types, and the separator of
+    the elements of a set or vector."""
 
     separator: str
     unset: str
     empty: str
     fields: list[str]
     types: dict[str, str]
+    set_separator: str = ","
 
     @classmethod
     def read(cls, path: str | Path) -> ZeekHeader:
@@ -61,6 +63,7 @@ class ZeekHeader:
             meta.get("empty_field", "(empty)"),
             fields,
             types,
+            _zeek_unescape(meta.get("set_separator", ",")),
         )
 
     def times(self, name: str, column: pa.Array) -> pa.Array:
@@ -72,17 +75,36 @@ class ZeekHeader:
         seconds = pc.if_else(numeric, column, pa.scalar(None, pa.string())).cast(pa.float64())
         return epoch_stamps(seconds.to_numpy(zero_copy_only=False))
 
+    def values(self, name: str, column: pa.Array) -> pa.Array:
+        """A column of observables: text (:meth:`text`), or for a ``set`` or
+        ``vector`` field (``dns.log``'s ``answers``, ``files.log``'s
+        ``tx_hosts``) a list a row: its elements split at the set separator,
+        each unescaped; the empty mark an empty list."""
+        if not self.types.get(name, "").startswith(("set[", "vector[")):
+            return self.text(column)
+        lists = pc.split_pattern(column, self.set_separator)
+        lists = pc.if_else(pc.equal(column, self.empty), pa.scalar([], lists.type), lists)
+        if isinstance(lists, pa.ChunkedArray):
+            lists = lists.combine_chunks()
+        return pa.ListArray.from_arrays(
+            lists.offsets, _unescaped(lists.values), mask=lists.is_null()
+        )
+
     def text(self, column: pa.Array) -> pa.Array:
         """String fields as written: the empty mark as an empty string, and
         ``\\xNN`` escapes (bytes Zeek would not write raw) as their bytes."""
-        column = pc.if_else(pc.equal(column, self.empty), "", column)
-        escaped = pc.match_substring(column, "\\x")
-        if not pc.any(escaped).as_py():
-            return column
-        values = column.to_pylist()
-        for i in np.flatnonzero(escaped.fill_null(False).to_numpy(zero_copy_only=False)):
-            values[i] = _zeek_unescape(values[i])
-        return pa.array(values, pa.string())
+        return _unescaped(pc.if_else(pc.equal(column, self.empty), "", column))
+
+
+def _unescaped(column: pa.Array) -> pa.Array:
+    """Zeek's ``\\xNN`` escapes in a column of text as the bytes they stand for."""
+    escaped = pc.match_substring(column, "\\x")
+    if not pc.any(escaped).as_py():
+        return column
+    values = column.to_pylist()
+    for i in np.flatnonzero(escaped.fill_null(False).to_numpy(zero_copy_only=False)):
+        values[i] = _zeek_unescape(values[i])
+    return pa.array(values, pa.string())
 
 
 _ZEEK_ESCAPE = re.compile(rb"\\x([0-9A-Fa-f]{2})")

@@ -24,15 +24,26 @@ from watchfloor.engines.correlation.model import Match, RejectedRow
 
 __all__ = [
     "MATCH_SCHEMA",
+    "TEXT_LIST",
     "CorrelationResult",
     "IndicatorCorrelator",
     "ObservableLog",
     "ObservableReader",
     "Progress",
+    "holds_lists",
 ]
 
 #: How many rejected rows a result keeps for the report (all are counted).
 REJECTS_KEPT = 1000
+
+#: A value column holding several values a row (a Zeek set, a JSON array).
+TEXT_LIST = pa.list_(pa.string())
+
+
+def holds_lists(t: pa.DataType) -> bool:
+    """Whether a value column of type ``t`` holds a list of values a row."""
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t))
+
 
 MATCH_SCHEMA = pa.schema(
     [

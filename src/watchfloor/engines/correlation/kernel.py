@@ -20,14 +20,16 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation import _compiled as nb
-from watchfloor.engines.correlation.base import MATCH_SCHEMA, ObservableLog
+from watchfloor.engines.correlation.base import MATCH_SCHEMA, ObservableLog, holds_lists
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
 from watchfloor.engines.correlation.keys import (
@@ -93,6 +95,7 @@ _REASON_OF_KIND = {
 CHUNK_ROWS = 1 << 20
 _MIN_ROWS_PER_THREAD = 16_384
 _READ_AHEAD_MB = 64
+_T = TypeVar("_T")
 
 
 def type_code(name: str | None) -> int:
@@ -232,6 +235,26 @@ def _filled(array: pa.Array) -> np.ndarray:
     return np.asarray(array.to_numpy(zero_copy_only=False), np.int64)
 
 
+def _flattened(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
+    """A column of lists as its elements and the row each belongs to (None
+    for any other column). A null list stands for one null value, as a null
+    field of a column of single values does (reported as empty); an empty
+    list holds no value."""
+    if not holds_lists(values.type):
+        return None
+    if values.null_count:
+        values = pc.if_else(pc.is_null(values), pa.scalar([None], values.type), values)
+    parents = pc.list_parent_indices(values).to_numpy(zero_copy_only=False)
+    return pc.list_flatten(values), np.asarray(parents, np.int64)
+
+
+def _through(
+    parents: np.ndarray, of_rows: Callable[[np.ndarray], _T]
+) -> Callable[[np.ndarray], _T]:
+    """``of_rows`` (asked of a batch's rows) asked of list elements instead."""
+    return lambda elements: of_rows(parents[elements])
+
+
 def _ts_expr(t: pa.DataType) -> str:
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         return "ts::TIMESTAMPTZ"
@@ -353,17 +376,25 @@ class Kernel:
         with the timestamps as microseconds already (by DuckDB, see
         :func:`correlate_parquet`): ``row_no, ts_us, value, type``, the type
         perhaps as ``type_hash``, DuckDB's hash of the name (``type_hashes``
-        says which name each stands for).
+        says which name each stands for). ``value`` may hold a list of
+        values a row (Zeek's sets, JSON arrays): each element is matched, or
+        rejected, under its row.
         ``field``: the log's column the values come from (for the matches).
         ``split``: share the batch among the kernel's threads.
         ``row_numbers``: instead of a ``row_no`` column, the row numbers of
         the batch's rows at the positions given (asked only for the rows
         that match or are rejected)."""
-        n = batch.num_rows
         names = batch.schema.names
         values = batch.column("value")
+        # a list of values a row (Zeek's sets, JSON arrays): each element is
+        # scanned as a row of its own, and reported under its row
+        flat = _flattened(values)
+        parents = None
+        if flat is not None:
+            values, parents = flat
         if not pa.types.is_string(values.type):
             values = values.cast(pa.string())
+        n = len(values)
         offsets, data = string_buffers(values)
         is_null = _nulls(values)
         type_names: Callable[[np.ndarray], list[str | None]]
@@ -387,6 +418,16 @@ class Kernel:
             ts, ts_null = _filled(us), _nulls(us)
         else:
             ts, ts_null = self._micros(batch.column("ts"))
+        if row_numbers is None:
+            row_no = batch.column("row_no")
+
+            def row_numbers(positions: np.ndarray) -> pa.Array:
+                return row_no.take(pa.array(positions, pa.int64())).cast(pa.int64())
+
+        if parents is not None:  # the rows' columns, element by element
+            types, ts, ts_null = types[parents], ts[parents], ts_null[parents]
+            type_names = _through(parents, type_names)
+            row_numbers = _through(parents, row_numbers)
         plan, index = self._plan.arrays(), self.index.arrays()
 
         def run(start: int, stop: int) -> tuple[np.ndarray, ...]:
@@ -408,14 +449,8 @@ class Kernel:
             m_row, m_idx, m_kind, j_row, j_why = self._reference_rows(
                 values, types, type_names, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
             )
-        if row_numbers is None:
-            row_no = batch.column("row_no")
-
-            def row_numbers(positions: np.ndarray) -> pa.Array:
-                return row_no.take(pa.array(positions, pa.int64())).cast(pa.int64())
-
         out = (m_row, m_idx, m_kind, j_row, j_why)
-        return self._output(batch, type_names, (file, field), ts, row_numbers, *out)
+        return self._output(values, type_names, (file, field), ts, row_numbers, *out)
 
     def _reference_rows(
         self,
@@ -465,7 +500,7 @@ class Kernel:
 
     def _output(
         self,
-        batch: pa.RecordBatch,
+        values: pa.Array,
         type_names: Callable[[np.ndarray], list[str | None]],
         where: tuple[str, str],
         ts: np.ndarray,
@@ -484,7 +519,7 @@ class Kernel:
                 row_numbers(m_row),
                 _repeat(field, m_row.size),
                 pa.array(ts[m_row], pa.int64()).cast(MATCH_SCHEMA.field("ts").type),
-                batch.column("value").take(take).cast(pa.string()),
+                values.take(take),
                 pa.array(m_kind, pa.uint8()),
                 pa.array(m_idx, pa.int64()),
             ],
@@ -495,7 +530,7 @@ class Kernel:
             order = np.argsort(j_row, kind="stable")[:_REJECTS_PER_BATCH]
             kept = pa.array(j_row[order], pa.int64())
             nos = row_numbers(j_row[order]).to_pylist()
-            raw = batch.column("value").take(kept).to_pylist()
+            raw = values.take(kept).to_pylist()
             kept_types = type_names(j_row[order])
             whys = j_why[order].tolist()
             for no, value, typ, why in zip(nos, raw, kept_types, whys, strict=True):
@@ -678,7 +713,9 @@ def correlate_parquet(
     timestamps into microseconds. Row numbers are 0-based row indices."""
     path = log.path.replace("'", "''")
     typ = f"{_ident(log.type_column)}::VARCHAR" if log.type_column else "NULL::VARCHAR"
-    ts_type = pq.read_schema(log.path).field(log.ts_column).type
+    schema = pq.read_schema(log.path)
+    ts_type = schema.field(log.ts_column).type
+    listed = holds_lists(schema.field(log.value_column).type)
     runs = parquet_row_ranges(log, max_rows=None)
     rows_of = f"read_parquet('{path}', file_row_number = true) {_row_filter(log, runs)}"
     # the type names as DuckDB's hash of each, where the log has few (see TypeHashes)
@@ -688,7 +725,8 @@ def correlate_parquet(
     query = f"""
 SELECT epoch_us({_ts_expr(ts_type)}) AS ts_us, value,
        {"hash(type) AS type_hash" if hashes is not None else "type"}
-FROM (SELECT {_ident(log.ts_column)} AS ts, {_ident(log.value_column)}::VARCHAR AS value,
+FROM (SELECT {_ident(log.ts_column)} AS ts,
+             {_ident(log.value_column)}::{"VARCHAR[]" if listed else "VARCHAR"} AS value,
              {typ} AS type
       FROM {rows_of})
 """
