@@ -312,7 +312,8 @@ def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
     """The log's first ``rows`` rows as Parquet, CSV and JSON lines
     (timestamps as ISO 8601 text in the last two, as exported logs hold
     them), and as Zeek writes them: JSON lines with times as numbers of
-    seconds, and its own tab-separated log (written once, then reused)."""
+    seconds, and its own tab-separated log; then their values two a row, as
+    Zeek's JSON arrays and vector fields (each written once, then reused)."""
     con = duckdb.connect()
     text = "strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp"
     head = f"SELECT {{ts}}, value, type FROM '{obs_path}' LIMIT {rows}"
@@ -340,6 +341,28 @@ def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
             shutil.copyfileobj(rows_in, out)
         body.unlink()
     paths["zeek.log"] = zeek
+    # the same values two a row, as lists (a DNS answer's addresses and
+    # names): Zeek's JSON arrays and its own vector fields; the kind inferred
+    numbered = f"SELECT *, row_number() OVER () - 1 AS n FROM ({head.format(ts='timestamp')})"
+    pairs = (
+        "SELECT epoch(min(timestamp)) AS ts, list(value ORDER BY n) AS value "
+        f"FROM ({numbered}) GROUP BY n // 2 ORDER BY min(n)"
+    )
+    lists = directory / f"{obs_path.stem}-head{rows}.lists.jsonl"
+    if not lists.exists():
+        con.execute(f"COPY ({pairs}) TO '{lists}' (FORMAT json)")
+    paths["lists.jsonl"] = lists
+    vectors = directory / f"{obs_path.stem}-head{rows}.lists.log"
+    if not vectors.exists():
+        body = vectors.with_suffix(".body")
+        flat = f"SELECT printf('%.6f', ts), array_to_string(value, ',') FROM ({pairs})"
+        con.execute(f"COPY ({flat}) TO '{body}' (FORMAT csv, DELIMITER '\t', HEADER false)")
+        header = "#separator \\x09\n#set_separator\t,\n#unset_field\t-\n#fields\tts\tvalue\n"
+        with vectors.open("w") as out, body.open() as rows_in:
+            out.write(header + "#types\ttime\tvector[string]\n")
+            shutil.copyfileobj(rows_in, out)
+        body.unlink()
+    paths["lists.log"] = vectors
     con.close()
     return paths
 
@@ -363,9 +386,10 @@ def formats(
             walls.append(wall)
         assert isinstance(out, CorrelationResult)
         wall = statistics.median(walls)
+        lists = "  (2 values a row)" if suffix.startswith("lists") else ""
         print(
-            f"  {suffix:10s} {wall:6.2f} s  {rows / wall / 1e6:6.2f} M rows/s  "
-            f"({len(out):,} matches, {out.rejected_count:,} rejects)"
+            f"  {suffix:11s} {wall:6.2f} s  {rows / wall / 1e6:6.2f} M values/s  "
+            f"({len(out):,} matches, {out.rejected_count:,} rejects){lists}"
         )
 
 

@@ -1,7 +1,7 @@
 """JSON-lines logs: blocks of plain lines through Arrow's JSON reader, any
 other block line by line in Python, which reports each bad line; both give
-the same rows. Fields may be nested (a dotted name), and times may be
-numbers of seconds since the epoch."""
+the same rows. Fields may be nested (a dotted name), times may be numbers
+of seconds since the epoch, and values arrays (several a row)."""
 
 from __future__ import annotations
 

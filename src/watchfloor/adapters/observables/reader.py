@@ -3,7 +3,9 @@ of record batches: the format told, the columns found, each format's reader
 (JSON lines in :mod:`.jsonl`, Zeek's header in :mod:`.zeek`).
 
 Each log has a timestamp column, a value column and optionally a type column;
-without one, the kind of each value is inferred from its form. The columns are
+without one, the kind of each value is inferred from its form. The value
+column may hold several values a row (a Zeek set or vector, a JSON array, a
+Parquet list): the batch's value column is then a list a row. The columns are
 found by name (:data:`TS_NAMES`, :data:`VALUE_NAMES`, :data:`TYPE_NAMES`) unless
 given. Rows that cannot be parsed (a CSV line with the wrong number of fields,
 a JSON line that is not a JSON object) are skipped and reported with their
