@@ -140,6 +140,25 @@ def test_the_answers_of_a_zeek_dns_log_match_each_under_its_query(tmp_path: Path
     assert "1 malformed row(s) skipped" in result.output
 
 
+def test_times_in_epoch_milliseconds_are_read_in_the_unit_named(tmp_path: Path) -> None:
+    log = tmp_path / "edr.csv"
+    log.write_text("time,host\n1738368000123,www.evil.example\n2025-02-01T00:00:00Z,x.example\n")
+    out = tmp_path / "matches.csv"
+    args = ["correlate", "--indicators", str(_stix(tmp_path)), "--observables", str(log)]
+    args += ["--out", str(out), "--value-column", "host"]
+    result = CliRunner().invoke(main, args)  # a number in a CSV log is no time: ambiguous
+    assert result.exit_code == 0, result.output
+    assert _rows(out) == []
+    assert "edr.csv:2: missing or malformed timestamp" in result.output
+    result = CliRunner().invoke(main, [*args, "--ts-unit", "ms"])
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert [(r["row"], r["observed_at"]) for r in rows] == [
+        ("2", "2025-02-01T00:00:00.123000+00:00")
+    ]
+    assert "edr.csv:3: missing or malformed timestamp" in result.output  # text, not a number
+
+
 def test_a_bad_bundle_is_refused_whole_and_nothing_is_written(tmp_path: Path) -> None:
     out = tmp_path / "matches.csv"
     bad = _stix(tmp_path, "[file:hashes.MD5 = 'xyz']")

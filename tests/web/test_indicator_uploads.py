@@ -162,6 +162,38 @@ def test_a_zeek_log_is_read_through_the_column_the_uploader_names(
     assert r.json()["rows_read"] == 8 and r.json()["matches"] == 2
 
 
+def test_an_edr_log_of_epoch_milliseconds_and_arrays_is_read_in_the_unit_named(
+    cell: Cell, tmp_path: Path
+) -> None:
+    api = cell.api(Role.WATCH_ANALYST)
+    version = version_of(api, VISIBLE_CASE)
+    events = [  # times as the text of epoch milliseconds, the hosts an array
+        {"timestamp": "1738368000000", "hosts": ["example.org", "www.evil.example"]},
+        {"timestamp": "1738368001500", "hosts": []},
+        {"timestamp": "1738368002000", "hosts": ["cdn.evil.example"]},
+    ]
+    log = "".join(json.dumps(e) + "\n" for e in events).encode()
+    ours = indicator_bundle(actor="Actor A")
+    files = [
+        ("indicators", ("feed-a.json", json.dumps(ours).encode(), "application/json")),
+        ("observables", ("edr.jsonl", log, "application/x-ndjson")),
+    ]
+    r = api.post(API, data=_form(version, value_column="hosts"), files=files)
+    assert r.status_code == 200, r.text  # the times are no ISO 8601 text: all rejected
+    assert r.json()["matches"] == 0 and len(r.json()["rejected"]) == 3
+    assert {x["reason"] for x in r.json()["rejected"]} == {"missing or malformed timestamp"}
+    r = api.post(API, data=_form(version, value_column="hosts", ts_unit="minutes"), files=files)
+    assert r.status_code == 422
+    assert "edr.jsonl: no time unit 'minutes'" in r.json()["detail"]
+    r = api.post(API, data=_form(version, value_column="hosts", ts_unit="ms"), files=files)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["rows_read"] == 3 and out["matches"] == 2 and out["rejected"] == []
+    assert [a["title"] for a in out["added"]] == [
+        "domain evil.example seen 2× (indicator of Actor A)"
+    ]
+
+
 def test_nobody_adds_matches_above_their_own_clearance(cell: Cell, tmp_path: Path) -> None:
     partner = cell.api(Role.PARTNER)  # cleared up to TLP:GREEN
     version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)

@@ -445,3 +445,60 @@ def test_each_value_of_a_list_matches_under_its_row(
     rejects = sorted(((r.row - first, r.value, r.reason) for r in result.rejected), key=str)
     assert rejects == sorted(LISTED_REJECTS, key=str)
     assert result.rows_read == len(LISTED)  # rows, not values
+
+
+def _in_unit(ts: str, per_second: int) -> int | None:
+    """An ISO time as a whole number of ``1/per_second`` since the epoch (+0.123 s)."""
+    if ts == "yesterday":
+        return None
+    return int((datetime.fromisoformat(ts).timestamp() + 0.123) * per_second)
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [
+        ("ms.csv", "ms"),
+        ("ms.jsonl", "ms"),
+        ("text.jsonl", "ms"),
+        ("ms.parquet", "ms"),
+        ("text.parquet", "ms"),
+        ("ms.log", "ms"),
+        ("s.csv", "s"),
+        ("us.parquet", "us"),
+        ("ns.jsonl", "ns"),
+    ],
+)
+def test_times_given_as_numbers_in_a_unit_match_as_their_text_does(
+    tmp_path: Path, correlator: IndicatorCorrelator, name: str, unit: str
+) -> None:
+    per_second = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[unit]
+    whole = [(_in_unit(ts, per_second), value, kind) for ts, value, kind in ROWS]
+    if unit == "s":  # seconds with their fraction, as text
+        whole = [(None if n is None else n + 0.123, v, k) for n, v, k in whole]
+    path = tmp_path / name
+    as_text = name.startswith("text") or path.suffix in (".csv", ".log")
+    rows = [("" if n is None else str(n)) if as_text else n for n, _, _ in whole]
+    rows = ["yesterday" if r == "" and path.suffix != ".log" else r for r in rows]
+    if path.suffix == ".jsonl":
+        lines = [{"ts": t, "value": v, "type": k} for t, (_, v, k) in zip(rows, whole, strict=True)]
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    elif path.suffix == ".parquet":
+        values, kinds = [v for _, v, _ in whole], [k for _, _, k in whole]
+        pq.write_table(pa.table({"ts": rows, "value": values, "type": kinds}), path)
+    elif path.suffix == ".csv":
+        path.write_text(
+            "ts,value,type\n"
+            + "".join(f"{t},{v},{k or ''}\n" for t, (_, v, k) in zip(rows, whole, strict=True))
+        )
+    else:  # a Zeek log whose times are a count of milliseconds, not a time field
+        lines = ["#separator \\x09", "#unset_field\t-", "#fields\tts\tvalue\ttype"]
+        lines.append("#types\tcount\tstring\tstring")
+        lines += [f"{t or '-'}\t{v}\t{k or '-'}" for t, (_, v, k) in zip(rows, whole, strict=True)]
+        path.write_text("\n".join(lines) + "\n")
+    log = detect_log(path, ts_unit=unit)
+    first = {".csv": 2, ".jsonl": 1, ".parquet": 0, ".log": 5}[path.suffix]
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    assert {(m.row - first, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    [seen] = [m for m in result.matches() if m.row == first]
+    assert seen.observed_at == T0 + timedelta(minutes=1, seconds=0.123)

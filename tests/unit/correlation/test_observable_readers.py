@@ -126,16 +126,22 @@ _LINES = [
     b'{"timestamp": 99999999999999999999999999, "value": "huge.example"}',
     b'{"timestamp": true, "value": "bool.example"}',
     b'{"timestamp": "t", "value": ["192.0.2.1", null, "evil.example"]}',
+    b'{"timestamp": "1740823200123", "value": "ms.example"}',
+    b'{"timestamp": " -1.5\t", "value": "blanks.example"}',
+    b'{"timestamp": "1.", "value": "dot.example"}',
+    b'{"timestamp": "1e3", "value": "exponent.example"}',
     b'{"timestamp": 1740823200, "value": []}',
     b'{"timestamp": "t", "value": [1, "a", true, {"b": 2}]}',
     b'{"timestamp": "t", "value": [["nested"]], "type": "domain"}',
 ]
 
 
-def _line_reader_rows(path: Path) -> tuple[list[dict[str, object]], list[RejectedRow]]:
+def _line_reader_rows(
+    path: Path, unit: str | None = None
+) -> tuple[list[dict[str, object]], list[RejectedRow]]:
     from watchfloor.adapters.observables.jsonl import _jsonl_lines
 
-    log = detect_log(path)
+    log = detect_log(path, ts_unit=unit)
     rejects: list[RejectedRow] = []
     with path.open(encoding="utf-8", errors="replace") as fh:
         batches = list(_jsonl_lines(enumerate(fh, start=1), log, rejects.append))
@@ -148,6 +154,7 @@ def _line_reader_rows(path: Path) -> tuple[list[dict[str, object]], list[Rejecte
     plain_run=st.integers(1, 30),  # the first line names the columns
     block=st.sampled_from([64, 256, 1 << 24]),
     final_newline=st.booleans(),
+    unit=st.sampled_from([None, "ms"]),  # times as they come, or all numbers of milliseconds
 )
 def test_json_lines_read_fast_or_line_by_line_give_the_same_rows(
     tmp_path_factory: pytest.TempPathFactory,
@@ -155,17 +162,18 @@ def test_json_lines_read_fast_or_line_by_line_give_the_same_rows(
     plain_run: int,
     block: int,
     final_newline: bool,
+    unit: str | None,
 ) -> None:
     from watchfloor.adapters.observables import jsonl as reader
 
     lines = [_LINES[0]] * plain_run + [_LINES[i] for i in picks] + [_LINES[1]] * plain_run
     path = tmp_path_factory.mktemp("jsonl") / "log.jsonl"
     path.write_bytes(b"\n".join(lines) + (b"\n" if final_newline else b""))
-    expected_rows, expected_rejects = _line_reader_rows(path)
+    expected_rows, expected_rejects = _line_reader_rows(path, unit)
     rejects: list[RejectedRow] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reader, "_JSON_BLOCK", block)
-        batches = list(read_observables(detect_log(path), rejects.append))
+        batches = list(read_observables(detect_log(path, ts_unit=unit), rejects.append))
     rows = [r for b in batches for r in b.to_pylist()]
     assert [_instant(r) for r in rows] == [_instant(r) for r in expected_rows]
     assert rejects == expected_rejects

@@ -15,7 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
-from watchfloor.adapters.observables.base import epoch_stamps, observable_batch
+from watchfloor.adapters.observables.base import (
+    epoch_stamps,
+    number_of,
+    number_stamps,
+    observable_batch,
+)
 from watchfloor.engines.correlation.base import TEXT_LIST, ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import open_lines
@@ -48,9 +53,13 @@ def _ts_value(v: Any) -> str | float | None:
     return None
 
 
-def _ts_column(values: list[str | float | None]) -> pa.Array:
+def _ts_column(values: list[str | float | None], unit: str | None = None) -> pa.Array:
     """The line reader's timestamps as one text column, numbers as the text
-    of :func:`.base.epoch_stamps` (which DuckDB reads back to the microsecond)."""
+    of :func:`.base.epoch_stamps` (which DuckDB reads back to the microsecond);
+    with a ``unit``, every time a number in it (:func:`.base.number_stamps`)."""
+    if unit is not None:
+        numbers_of = [number_of(v) if isinstance(v, str) else v for v in values]
+        return epoch_stamps(np.array(numbers_of, np.float64), unit)  # None: NaN
     numbers = [i for i, v in enumerate(values) if isinstance(v, float)]
     if not numbers:
         return pa.array(values, pa.string())
@@ -217,7 +226,9 @@ def _jsonl_block_fast(
         return None
     table = table.combine_chunks()  # rows > 0: one chunk a column
     ts = _pluck(table, log.ts_column)
-    if pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
+    if log.ts_unit is not None:
+        ts = number_stamps(ts, log.ts_unit)
+    elif pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
         ts = epoch_stamps(ts.to_numpy(zero_copy_only=False))
     return observable_batch(
         pa.array(first_line + kept.astype(np.int64)),
@@ -261,7 +272,7 @@ def _jsonl_lines(
     def flush() -> pa.RecordBatch:
         b = observable_batch(
             pa.array(rows, pa.int64()),
-            _ts_column(tss),
+            _ts_column(tss, log.ts_unit),
             _value_column(values),
             pa.array(types, pa.string()) if log.type_column else None,
         )

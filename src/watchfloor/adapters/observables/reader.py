@@ -37,10 +37,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from watchfloor.adapters.observables.base import ObservableLogError, observable_batch
+from watchfloor.adapters.observables.base import (
+    ObservableLogError,
+    number_stamps,
+    observable_batch,
+)
 from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
 from watchfloor.adapters.observables.zeek import ZeekHeader, is_zeek_log
-from watchfloor.engines.correlation.base import ObservableLog
+from watchfloor.engines.correlation.base import TIME_UNITS, ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import open_lines
 
@@ -138,18 +142,23 @@ def detect_log(
     ts_column: str | None = None,
     value_column: str | None = None,
     type_column: str | None = None,
+    ts_unit: str | None = None,
 ) -> ObservableLog:
-    """Describe a log: its format (from the suffix) and its columns (by name)."""
+    """Describe a log: its format (from the suffix) and its columns (by name);
+    ``ts_unit``, that its times are numbers in that unit (:data:`TIME_UNITS`)."""
     p = Path(path)
     if not p.is_file():
         raise ObservableLogError(f"{p}: no such file")
+    if ts_unit is not None and ts_unit not in TIME_UNITS:
+        units = ", ".join(TIME_UNITS)
+        raise ObservableLogError(f"{p}: no time unit {ts_unit!r} (units: {units})")
     fmt = format or _format_of(p)
     cols = _columns(p, fmt)
     ts = _pick(cols, ts_column, TS_NAMES, "timestamp", p)
     value = _pick(cols, value_column, VALUE_NAMES, "value", p)
     typ = _pick(cols, type_column, TYPE_NAMES, "type", p)
     assert ts is not None and value is not None
-    return ObservableLog(str(p), fmt, ts, value, typ)
+    return ObservableLog(str(p), fmt, ts, value, typ, ts_unit=ts_unit)
 
 
 def detect_logs(
@@ -158,13 +167,16 @@ def detect_logs(
     ts_column: str | None = None,
     value_columns: Sequence[str] = (),
     type_column: str | None = None,
+    ts_unit: str | None = None,
 ) -> list[ObservableLog]:
     """:func:`detect_log` once for each of ``value_columns`` (a log read once
     for each, such as both ends of a connection), or once with the value
     column found by name where none is given."""
     values: Sequence[str | None] = value_columns or [None]
     return [
-        detect_log(path, ts_column=ts_column, value_column=value, type_column=type_column)
+        detect_log(
+            path, ts_column=ts_column, value_column=value, type_column=type_column, ts_unit=ts_unit
+        )
         for value in values
     ]
 
@@ -213,11 +225,16 @@ def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
             n = b.num_rows
             yield observable_batch(
                 pa.array(np.arange(row, row + n, dtype=np.int64)),
-                b.column(log.ts_column),
+                _times(log, b.column(log.ts_column)),
                 b.column(log.value_column),
                 b.column(log.type_column) if log.type_column else None,
             )
             row += n
+
+
+def _times(log: ObservableLog, column: pa.Array) -> pa.Array:
+    """A log's times as it holds them, or with its unit given, as instants."""
+    return column if log.ts_unit is None else number_stamps(column, log.ts_unit)
 
 
 def _read_csv(
@@ -284,7 +301,7 @@ def _read_csv(
                 if zeek
                 else observable_batch(
                     pa.array(lines),
-                    b.column(log.ts_column),
+                    _times(log, b.column(log.ts_column)),
                     b.column(log.value_column),
                     b.column(log.type_column) if log.type_column else None,
                 )
@@ -297,7 +314,7 @@ def _zeek_batch(
     typ = zeek.text(b.column(log.type_column)) if log.type_column else None
     return observable_batch(
         pa.array(lines),
-        zeek.times(log.ts_column, b.column(log.ts_column)),
+        zeek.times(log.ts_column, b.column(log.ts_column), log.ts_unit),
         zeek.values(log.value_column, b.column(log.value_column)),
         typ,
     )

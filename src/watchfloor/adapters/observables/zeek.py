@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from watchfloor.adapters.observables.base import ObservableLogError, epoch_stamps
+from watchfloor.adapters.observables.base import ObservableLogError, number_stamps
 
 __all__ = ["ZeekHeader", "is_zeek_log"]
 
@@ -66,14 +66,13 @@ class ZeekHeader:
             _zeek_unescape(meta.get("set_separator", ",")),
         )
 
-    def times(self, name: str, column: pa.Array) -> pa.Array:
-        """A column of Zeek ``time`` fields (seconds since the epoch, as text)
-        as UTC timestamps; anything else is left as text."""
-        if self.types.get(name) != "time":
+    def times(self, name: str, column: pa.Array, unit: str | None = None) -> pa.Array:
+        """A column of Zeek ``time`` fields (seconds since the epoch, as text),
+        or of any field with a ``unit`` given, as UTC timestamps; anything
+        else is left as text."""
+        if unit is None and self.types.get(name) != "time":
             return self.text(column)
-        numeric = pc.match_substring_regex(column, r"^-?[0-9]+(\.[0-9]*)?$")
-        seconds = pc.if_else(numeric, column, pa.scalar(None, pa.string())).cast(pa.float64())
-        return epoch_stamps(seconds.to_numpy(zero_copy_only=False))
+        return number_stamps(column, unit or "s")
 
     def values(self, name: str, column: pa.Array) -> pa.Array:
         """A column of observables: text (:meth:`text`), or for a ``set`` or

@@ -6,6 +6,7 @@ process (the default) and Dask distributed, running the same kernel.
 
 from watchfloor.engines.correlation.base import (
     MATCH_SCHEMA,
+    TIME_UNITS,
     CorrelationResult,
     IndicatorCorrelator,
     ObservableLog,
@@ -20,6 +21,7 @@ from watchfloor.engines.correlation.model import ActorRef, Indicator, Match, Rej
 
 __all__ = [
     "MATCH_SCHEMA",
+    "TIME_UNITS",
     "ActorRef",
     "CorrelationResult",
     "DaskCorrelator",

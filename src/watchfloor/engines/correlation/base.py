@@ -23,8 +23,11 @@ from watchfloor.engines.correlation.keys import ObservableKind
 from watchfloor.engines.correlation.model import Match, RejectedRow
 
 __all__ = [
+    "INSTANTS_US",
     "MATCH_SCHEMA",
+    "NUMBER_PATTERN",
     "TEXT_LIST",
+    "TIME_UNITS",
     "CorrelationResult",
     "IndicatorCorrelator",
     "ObservableLog",
@@ -35,6 +38,14 @@ __all__ = [
 
 #: How many rejected rows a result keeps for the report (all are counted).
 REJECTS_KEPT = 1000
+
+#: The units a log's numeric times may be given in, as parts of a second.
+TIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+#: A time given as the text of a number (spaces and tabs around it aside).
+NUMBER_PATTERN = r"-?[0-9]+(\.[0-9]*)?"
+#: The microseconds since the epoch that ``datetime`` holds: years 1 to 9999.
+INSTANTS_US = (-62_135_596_800 * 1_000_000, 253_402_300_800 * 1_000_000 - 1)
 
 #: A value column holding several values a row (a Zeek set, a JSON array).
 TEXT_LIST = pa.list_(pa.string())
@@ -78,6 +89,11 @@ class ObservableLog:
     #: bytes (a partition of the file, see ``splits``), numbering its rows
     #: from 1 within it.
     byte_range: tuple[int, int] | None = None
+    #: The unit of times given as numbers (``s``, ``ms``, ``us``, ``ns``):
+    #: every time is then a number, or the text of one. None: JSON and
+    #: Parquet numbers and Zeek ``time`` fields are seconds, and other
+    #: times are text (a number in a CSV log is no time: ambiguous).
+    ts_unit: str | None = None
 
     @property
     def name(self) -> str:

@@ -29,7 +29,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation import _compiled as nb
-from watchfloor.engines.correlation.base import MATCH_SCHEMA, ObservableLog, holds_lists
+from watchfloor.engines.correlation.base import (
+    INSTANTS_US,
+    MATCH_SCHEMA,
+    NUMBER_PATTERN,
+    TIME_UNITS,
+    ObservableLog,
+    holds_lists,
+)
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
 from watchfloor.engines.correlation.keys import (
@@ -263,6 +270,31 @@ def _ts_expr(t: pa.DataType) -> str:
     if pa.types.is_null(t):
         return "NULL::TIMESTAMPTZ"
     return "try_cast(ts::VARCHAR AS TIMESTAMPTZ)"
+
+
+def _us_expr(t: pa.DataType, unit: str | None) -> str:
+    """SQL for a column ``ts`` of type ``t`` as microseconds since the epoch;
+    with a ``unit``, numbers (or the text of numbers) in it, rounded and
+    bounded as the readers' ``epoch_stamps`` does."""
+    if unit is None or pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return f"epoch_us({_ts_expr(t)})"
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        n = "ts::DOUBLE"
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        text = "trim(ts::VARCHAR, ' \t')"
+        n = f"(CASE WHEN regexp_full_match({text}, '{NUMBER_PATTERN}') THEN {text}::DOUBLE END)"
+    else:
+        return "NULL::BIGINT"
+    per_second = TIME_UNITS[unit]
+    if per_second == 1:  # whole seconds apart, as epoch_stamps does
+        us = f"(trunc({n}) * 1000000 + round_even(({n} - trunc({n})) * 1e6, 0))"
+    elif per_second <= 1_000_000:
+        us = f"round_even({n} * {1_000_000 // per_second}, 0)"
+    else:
+        us = f"round_even({n} / {per_second // 1_000_000}, 0)"
+    first, last = INSTANTS_US
+    ok = f"isfinite({n}) AND abs({n}) < {10**12 * per_second} AND {us} BETWEEN {first} AND {last}"
+    return f"(CASE WHEN {ok} THEN {us}::BIGINT END)"
 
 
 Item = tuple[pa.RecordBatch, list[RejectedRow], int]
@@ -723,7 +755,7 @@ def correlate_parquet(
     if log.type_column:
         hashes = type_hashes_of(kernel.con, f"SELECT {typ} AS type FROM {rows_of}")
     query = f"""
-SELECT epoch_us({_ts_expr(ts_type)}) AS ts_us, value,
+SELECT {_us_expr(ts_type, log.ts_unit)} AS ts_us, value,
        {"hash(type) AS type_hash" if hashes is not None else "type"}
 FROM (SELECT {_ident(log.ts_column)} AS ts,
              {_ident(log.value_column)}::{"VARCHAR[]" if listed else "VARCHAR"} AS value,

@@ -24,6 +24,7 @@ from watchfloor.adapters.observables import (
     read_observables,
 )
 from watchfloor.engines.correlation import (
+    TIME_UNITS,
     CorrelationResult,
     DaskCorrelator,
     DuckDBCorrelator,
@@ -204,9 +205,18 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     multiple=True,
     help="Value column (default: found by name); repeat it to read several, as a "
     "Zeek conn.log's id.orig_h and id.resp_h. In JSON lines a dotted name also "
-    "reads nested objects (destination.ip).",
+    "reads nested objects (destination.ip). A field of several values (a Zeek set, "
+    "a JSON array: dns.log's answers) gives each value.",
 )
 @click.option("--type-column", default=None, help="Type column (default: found by name, optional).")
+@click.option(
+    "--ts-unit",
+    type=click.Choice(list(TIME_UNITS)),
+    default=None,
+    help="The times are numbers (or their text) in this unit, as epoch milliseconds "
+    "(ms) in many EDR exports (default: ISO 8601 text; JSON and Parquet numbers and "
+    "Zeek time fields as seconds).",
+)
 @click.option(
     "--threads",
     type=int,
@@ -231,6 +241,7 @@ def correlate(
     ts_column: str | None,
     value_columns: tuple[str, ...],
     type_column: str | None,
+    ts_unit: str | None,
     threads: int | None,
     memory_limit: str | None,
     progress: bool | None,
@@ -268,7 +279,11 @@ def correlate(
             log
             for p in observable_files
             for log in detect_logs(
-                p, ts_column=ts_column, value_columns=value_columns, type_column=type_column
+                p,
+                ts_column=ts_column,
+                value_columns=value_columns,
+                type_column=type_column,
+                ts_unit=ts_unit,
             )
         ]
     except ObservableLogError as exc:

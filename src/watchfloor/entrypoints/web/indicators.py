@@ -130,6 +130,7 @@ class LogColumns:
     ts: str = ""
     value: str = ""
     type: str = ""
+    ts_unit: str = ""  # `--ts-unit`: s, ms, us or ns; empty: times as written
 
     def detect(self, path: str) -> list[ObservableLog]:
         return detect_logs(
@@ -137,6 +138,7 @@ class LogColumns:
             ts_column=self.ts.strip() or None,
             value_columns=[v.strip() for v in self.value.split(",") if v.strip()],
             type_column=self.type.strip() or None,
+            ts_unit=self.ts_unit.strip() or None,
         )
 
 
@@ -346,6 +348,7 @@ def add_indicator_matches_api(
     ts_column: Column = "",
     value_column: Column = "",
     type_column: Column = "",
+    ts_unit: Column = "",
 ) -> dict[str, Any]:
     """A multipart form: `observables` (logs as .csv, .jsonl or .parquet,
     columns found by name) and the indicators: `indicators` (STIX 2.0/2.1
@@ -361,10 +364,12 @@ def add_indicator_matches_api(
     while it runs. `ts_column`, `value_column`, `type_column` name the logs'
     columns where their names are not the usual ones (a Zeek log's
     `id.resp_h`; several value columns separated by commas, each read in
-    turn; in JSON lines a dotted name also reads nested objects)."""
+    turn; in JSON lines a dotted name also reads nested objects); `ts_unit`
+    (`s`, `ms`, `us`, `ns`) says the times are numbers in that unit, as
+    `watchfloor correlate --ts-unit`."""
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    token, columns = progress_token, LogColumns(ts_column, value_column, type_column)
+    token, columns = progress_token, LogColumns(ts_column, value_column, type_column, ts_unit)
     return _from_form(
         app, user, case_id, form, expected_version, grade, marking, token, columns
     ).to_json()
@@ -388,12 +393,13 @@ def add_indicator_matches_page(
     ts_column: Column = "",
     value_column: Column = "",
     type_column: Column = "",
+    ts_unit: Column = "",
 ) -> HTMLResponse:
     from watchfloor.entrypoints.web.pages import render
 
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    token, columns = progress_token, LogColumns(ts_column, value_column, type_column)
+    token, columns = progress_token, LogColumns(ts_column, value_column, type_column, ts_unit)
     result = _from_form(app, user, case_id, form, expected_version, grade, marking, token, columns)
     shown = [*result.added, *(item for item, _ in result.unlinked)]
     return render(
