@@ -299,6 +299,38 @@ def test_numbers_of_seconds_become_the_instants_fromtimestamp_gives(seconds: lis
     assert stamps.cast(pa.int64()).to_pylist() == [_fromtimestamp_us(x) for x in seconds]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+    numbers=st.lists(
+        st.one_of(
+            st.sampled_from(_EDGES),
+            st.floats(-7e10, 3e11),
+            st.integers(-(10**18), 10**18).map(float),
+            st.floats(-1e6, 1e6).map(lambda x: round(x, 3)),
+        ),
+        min_size=1,
+        max_size=50,
+    ),
+)
+def test_duckdb_reads_numbers_in_a_unit_as_the_readers_do(unit: str, numbers: list[float]) -> None:
+    # a Parquet log's numeric times go through DuckDB's query, any other log's through Arrow
+    from watchfloor.adapters.observables.base import epoch_stamps
+    from watchfloor.engines.correlation.kernel import _us_expr
+
+    expected = epoch_stamps(np.array(numbers, np.float64), unit).cast(pa.int64()).to_pylist()
+    con = duckdb.connect()
+    con.register("t", pa.table({"ts": pa.array(numbers, pa.float64())}))
+    number = [r[0] for r in con.sql(f"SELECT {_us_expr(pa.float64(), unit)} FROM t").fetchall()]
+    con.register("t", pa.table({"ts": pa.array([repr(x) for x in numbers], pa.string())}))
+    text = [r[0] for r in con.sql(f"SELECT {_us_expr(pa.string(), unit)} FROM t").fetchall()]
+    assert number == expected
+    plain = [repr(x) for x in numbers]  # "1e+20", "inf", "nan": not the text of a number
+    assert text == [
+        e if "e" not in x and "n" not in x else None for e, x in zip(expected, plain, strict=True)
+    ]
+
+
 def test_the_text_of_numbers_reads_back_in_duckdb_to_the_microsecond() -> None:
     from watchfloor.adapters.observables.base import epoch_stamps
 

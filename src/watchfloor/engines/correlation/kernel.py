@@ -286,15 +286,18 @@ def _us_expr(t: pa.DataType, unit: str | None) -> str:
     else:
         return "NULL::BIGINT"
     per_second = TIME_UNITS[unit]
-    if per_second == 1:  # whole seconds apart, as epoch_stamps does
-        us = f"(trunc({n}) * 1000000 + round_even(({n} - trunc({n})) * 1e6, 0))"
+    if per_second == 1:  # whole seconds apart, in integers, as epoch_stamps does
+        frac = f"round_even(({n} - trunc({n})) * 1e6, 0)::BIGINT"
+        us = f"(trunc({n})::BIGINT * 1000000 + {frac})"
     elif per_second <= 1_000_000:
-        us = f"round_even({n} * {1_000_000 // per_second}, 0)"
+        us = f"round_even({n} * {1_000_000 // per_second}, 0)::BIGINT"
     else:
-        us = f"round_even({n} / {per_second // 1_000_000}, 0)"
+        us = f"round_even({n} / {per_second // 1_000_000}, 0)::BIGINT"
     first, last = INSTANTS_US
-    ok = f"isfinite({n}) AND abs({n}) < {10**12 * per_second} AND {us} BETWEEN {first} AND {last}"
-    return f"(CASE WHEN {ok} THEN {us}::BIGINT END)"
+    finite = f"isfinite({n}) AND abs({n}) < {10**12 * per_second}"  # no BIGINT overflow
+    return (
+        f"(CASE WHEN {finite} THEN (CASE WHEN {us} BETWEEN {first} AND {last} THEN {us} END) END)"
+    )
 
 
 Item = tuple[pa.RecordBatch, list[RejectedRow], int]
