@@ -140,6 +140,36 @@ def test_the_answers_of_a_zeek_dns_log_match_each_under_its_query(tmp_path: Path
     assert "1 malformed row(s) skipped" in result.output
 
 
+def test_suricata_dns_events_match_through_their_arrays_of_queries_and_answers(
+    tmp_path: Path,
+) -> None:
+    def dns(ts: str, name: str, *answers: str) -> dict[str, object]:
+        rdata = [{"rrname": name, "rrtype": "A", "rdata": a} for a in answers]
+        queries = [{"rrname": name, "rrtype": "A"}]
+        return {"timestamp": ts, "event_type": "dns", "dns": {"queries": queries, "answers": rdata}}
+
+    events = [
+        {"timestamp": "2025-02-01T00:00:00.000000+0000", "event_type": "flow"},
+        dns("2025-02-01T00:00:01.000000+0000", "www.evil.example", "192.0.2.1"),
+        dns("2025-02-01T00:00:02.000000+0000", "cdn.example.org", "192.0.2.2", "198.51.100.9"),
+    ]
+    log = tmp_path / "eve.json"
+    log.write_text("".join(json.dumps(e) + "\n" for e in events))
+    out = tmp_path / "matches.csv"
+    args = ["correlate", "--indicators", str(_stix(tmp_path)), "--indicators", str(_misp(tmp_path))]
+    args += ["--observables", str(log), "--out", str(out)]
+    args += ["--value-column", "dns.queries.rrname", "--value-column", "dns.answers.rdata"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert [(r["row"], r["observed_field"], r["observed_value"]) for r in rows] == [
+        ("2", "dns.queries.rrname", "www.evil.example"),
+        ("3", "dns.answers.rdata", "198.51.100.9"),
+    ]
+    assert "eve.json:1: empty value" in result.output  # a flow event: no DNS at all
+    assert "2 match(es) of 2 indicator value(s) in 3 row(s) × 2 columns" in result.output
+
+
 def test_times_in_epoch_milliseconds_are_read_in_the_unit_named(tmp_path: Path) -> None:
     log = tmp_path / "edr.csv"
     log.write_text("time,host\n1738368000123,www.evil.example\n2025-02-01T00:00:00Z,x.example\n")

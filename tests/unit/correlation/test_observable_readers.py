@@ -262,6 +262,31 @@ def test_arrays_of_values_take_the_fast_path_nested_or_not(
     assert rows[0]["ts"] == datetime(2025, 3, 1, 10, tzinfo=UTC)
 
 
+def test_a_field_of_each_object_of_an_array_reads_as_a_list_on_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Suricata 7's eve.json: a DNS event's names in dns.queries[].rrname,
+    # its answers in dns.answers[].rdata; other events have no dns at all
+    path = tmp_path / "eve.json"
+    dns = (
+        '{"timestamp": "2025-03-01T10:00:%02d.000000+0000", "event_type": "dns", "dns": '
+        '{"version": 3, "queries": [{"rrname": "q%d.example", "rrtype": "A"}], '
+        '"answers": [{"rrname": "q%d.example", "rdata": "192.0.2.%d"}, {"rrtype": "CNAME"}]}}\n'
+    )
+    alert = '{"timestamp": "2025-03-01T10:01:00.000000+0000", "event_type": "alert"}\n'
+    path.write_text("".join(dns % (i, i, i, i) for i in range(40)) + alert)
+    calls = _slow_blocks(monkeypatch, 900)
+    answers = detect_log(path, value_column="dns.answers.rdata")
+    rows = [r for b in read_observables(answers, lambda r: None) for r in b.to_pylist()]
+    assert calls == []
+    assert [r["value"] for r in rows][:2] == [["192.0.2.0", None], ["192.0.2.1", None]]
+    assert rows[-1]["value"] is None  # no dns: no value (reported empty by the correlator)
+    queries = detect_log(path, value_column="dns.queries.rrname")
+    values = [r["value"] for b in read_observables(queries, lambda r: None) for r in b.to_pylist()]
+    assert values[39] == ["q39.example"] and len(values) == 41
+    assert calls == []
+
+
 def _fromtimestamp_us(seconds: float) -> int | None:
     """What the line reader made of a number before: ``datetime.fromtimestamp``."""
     try:
@@ -380,6 +405,12 @@ _NESTED_LINES = [
     b'{"@timestamp": "t", "destination": {"ip.v4": "192.0.2.10"}}',
     b'{"@timestamp": "t"}',
     b'{"@timestamp": "t", "destination": {"ip": "192.0.2.11"}, "destination": null}',
+    b'{"@timestamp": "t", "destination": [{"ip": "192.0.2.12"}, {"port": 1}, null, {"ip": null}]}',
+    b'{"@timestamp": 1740823202, "destination": []}',
+    b'{"@timestamp": "t", "destination": [{"ip": ["192.0.2.13"]}]}',
+    b'{"@timestamp": "t", "destination": ["192.0.2.14"]}',
+    b'{"@timestamp": "t", "destination": [{"ip": 15}]}',
+    b'{"@timestamp": "t", "destination.ip": ["192.0.2.16"], "destination": [{"ip": "no"}]}',
     b"not json",
 ]
 
@@ -416,9 +447,9 @@ def test_a_dotted_name_takes_its_own_key_before_the_nested_path(tmp_path: Path) 
     path.write_bytes(b"\n".join(_NESTED_LINES[:11]) + b"\n")
     log = detect_log(path, value_column="destination.ip")
     rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
-    assert [r["value"] for r in rows] == [
-        "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5",
-        None, None, None, None, "8", '{"v4": "192.0.2.9"}',
+    assert [r["value"] for r in rows] == [  # lists, as one line holds an array of objects
+        ["192.0.2.1"], ["192.0.2.2"], ["192.0.2.3"], ["192.0.2.4"], ["192.0.2.5"],
+        None, None, None, ["192.0.2.8"], ["8"], ['{"v4": "192.0.2.9"}'],
     ]  # fmt: skip
     with pytest.raises(
         ObservableLogError, match=r"no column 'source.ip' \(columns: .*destination.ip"

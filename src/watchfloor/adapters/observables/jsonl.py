@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
@@ -33,11 +34,18 @@ _JSON_BLOCK = 1 << 24  # bytes of JSON lines parsed at a time
 
 def json_names(obj: dict[str, Any], prefix: str = "", depth: int = 8) -> Iterator[str]:
     """A JSON object's keys, and the dotted paths of the fields of objects
-    nested in it (``destination.ip``)."""
+    nested in it (``destination.ip``), or in the objects of an array in it
+    (``dns.answers.rdata``)."""
     for key, value in obj.items():
         yield prefix + key
-        if isinstance(value, dict) and depth > 1:
+        if depth <= 1:
+            continue
+        if isinstance(value, dict):
             yield from json_names(value, f"{prefix}{key}.", depth - 1)
+        elif isinstance(value, list):
+            for element in value:
+                if isinstance(element, dict):
+                    yield from json_names(element, f"{prefix}{key}.", depth - 1)
 
 
 def _ts_value(v: Any) -> str | float | None:
@@ -89,56 +97,104 @@ def _path(name: str) -> tuple[str, ...] | None:
 
 def _field(obj: dict[str, Any], name: str) -> Any:
     """A JSON object's field ``name``: its own key (Zeek's ``id.resp_h``)
-    where that is not null, else its dotted path into nested objects."""
+    where that is not null, else its dotted path into nested objects — through
+    an array of objects too (Suricata's ``dns.queries.rrname``), giving a list
+    of the field in each (null where one has none)."""
     value = obj.get(name)
     keys = _path(name)
     if value is None and keys is not None:
-        value = obj
-        for key in keys:
-            if not isinstance(value, dict):
-                return None
-            value = value.get(key)
+        return _walk(obj, keys)
     return value
 
 
-def _json_schema(fields: dict[str, pa.DataType]) -> pa.Schema | None:
-    """Arrow's schema for the ``fields`` (name -> type), each both as its own
-    key and, dotted, as its path into nested objects (:func:`_field`); None
-    where the two forms clash (``a`` and ``a.b``), for the line reader."""
+def _walk(value: Any, keys: Sequence[str]) -> Any:
+    """The value at ``keys`` into nested objects; one array of objects on the
+    way gives the list of the rest of the path in each of them."""
+    for i, key in enumerate(keys):
+        if isinstance(value, list):
+            return [_walk_objects(element, keys[i:]) for element in value]
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _walk_objects(value: Any, keys: Sequence[str]) -> Any:
+    """:func:`_walk` within an array's element: no second array."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+class _Objects(dict[str, Any]):
+    """An array of objects, in a schema being built (:func:`_json_schema`)."""
+
+
+#: How the value column holds its values, for Arrow's reader: one a row
+#: (``ONE``), an array of them (``ARRAY``), or ``n >= 0``: one in each object
+#: of the array at the n-th key of its dotted path.
+ONE, ARRAY = -2, -1
+
+
+def _json_schema(fields: dict[str, tuple[pa.DataType, int]]) -> pa.Schema | None:
+    """Arrow's schema for the ``fields`` (name -> type, and for the value
+    column how it holds its values: :data:`ONE`, :data:`ARRAY` or the key of
+    an array of objects), each both as its own key and, dotted, as its path
+    into nested objects (:func:`_field`); None where the forms clash (``a``
+    and ``a.b``, an object and an array of them), for the line reader."""
     tree: dict[str, Any] = {}
 
-    def place(at: dict[str, Any], keys: Sequence[str], kind: pa.DataType) -> bool:
+    def place(at: dict[str, Any], keys: Sequence[str], kind: pa.DataType, objects: int) -> bool:
         head, rest = keys[0], keys[1:]
         if not rest:
             if head in at:
                 return False
             at[head] = kind
             return True
-        below = at.setdefault(head, {})
-        return isinstance(below, dict) and place(below, rest, kind)
+        node = _Objects if objects == 0 else dict
+        below = at.setdefault(head, node())
+        return type(below) is node and place(below, rest, kind, objects - 1)
 
-    for name, kind in fields.items():
+    for name, (kind, holds) in fields.items():
         keys = _path(name)
-        if not place(tree, [name], kind) or (keys is not None and not place(tree, keys, kind)):
+        if holds == ARRAY:
+            kind = TEXT_LIST
+        own = TEXT_LIST if holds >= 0 else kind
+        if not place(tree, [name], own, -1):
             return None
+        if keys is not None and not place(tree, keys, kind, holds):
+            return None
+        if keys is None and holds >= 0:
+            return None  # no path, no array of objects on it
 
     def typed(node: Any) -> pa.DataType:
         if isinstance(node, dict):
-            return pa.struct([(k, typed(v)) for k, v in node.items()])
+            struct = pa.struct([(k, typed(v)) for k, v in node.items()])
+            return pa.list_(struct) if isinstance(node, _Objects) else struct
         return node
 
     return pa.schema([(k, typed(v)) for k, v in tree.items()])
 
 
-def _pluck(table: pa.Table, name: str) -> pa.Array:
-    """Field ``name`` of every row of a table read with :func:`_json_schema`."""
+def _pluck(table: pa.Table, name: str, holds: int = ONE) -> pa.Array:
+    """Field ``name`` of every row of a table read with :func:`_json_schema`
+    (``holds``: as there)."""
     own = table.column(name).chunk(0)
     keys = _path(name)
     if keys is None:
         return own
     nested = table.column(keys[0]).chunk(0)
-    for key in keys[1:]:
+    lists = None
+    for i, key in enumerate(keys[1:]):
+        if i == holds:  # the array of objects: on through its elements
+            lists, nested = nested, pc.list_flatten(nested)
         nested = nested.flatten()[nested.type.get_field_index(key)]  # parent nulls kept
+    if lists is not None:
+        lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False)
+        offsets = pa.array(np.concatenate(([0], np.cumsum(lengths))), pa.int32())
+        nested = pa.ListArray.from_arrays(offsets, nested, mask=lists.is_null())
     return pc.coalesce(own, nested)
 
 
@@ -161,16 +217,17 @@ def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
 
 
 def _jsonl_block_fast(
-    block: bytes, log: ObservableLog, first_line: int, forms: list[tuple[pa.DataType, pa.DataType]]
+    block: bytes, log: ObservableLog, first_line: int, forms: list[tuple[pa.DataType, int]]
 ) -> pa.RecordBatch | None:
     """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
     the block is not plainly one object per line with string (or null) fields
     — the timestamps may also all be numbers, seconds since the epoch, as
-    Zeek writes them, and the values all arrays of strings (or null); empty
-    lines are no rows — (lines of spaces, a value that is a number, bad JSON
-    or UTF-8, a lone carriage return...): the line-by-line reader then
-    handles it, with its reports. ``forms``: the (timestamp, value) types to
-    try, in order; the one that reads the block is moved first, for the next."""
+    Zeek writes them, and the values all arrays of strings (or null), or
+    fields of the objects of one array on their path; empty lines are no
+    rows — (lines of spaces, a value that is a number, bad JSON or UTF-8, a
+    lone carriage return...): the line-by-line reader then handles it, with
+    its reports. ``forms``: the (timestamp type, :data:`ARRAY`...) to try, in
+    order; the one that reads the block is moved first, for the next."""
     fields = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
     if len(set(fields)) < len(fields):
         return None
@@ -195,15 +252,16 @@ def _jsonl_block_fast(
     if np.any(raw[starts] != ord("{")) or np.any(raw[last] != ord("}")):
         return None
     table = None
-    lists = b"[" in block  # no array, no list of values to try
+    keys = _path(log.value_column) or ()
+    arrays = _arrays(block, keys) if b"[" in block else set()
     for form in list(forms):
-        ts_type, value_type = form
-        if value_type != pa.string() and not lists:
+        ts_type, holds = form
+        if holds != ONE and holds not in arrays:
             continue
-        types = {log.ts_column: ts_type, log.value_column: value_type}
-        schema = _json_schema({c: types.get(c, pa.string()) for c in fields})
+        types = {log.ts_column: (ts_type, ONE), log.value_column: (pa.string(), holds)}
+        schema = _json_schema({c: types.get(c, (pa.string(), ONE)) for c in fields})
         if schema is None:
-            return None
+            continue
         try:
             table = pajson.read_json(
                 pa.BufferReader(block),
@@ -233,9 +291,19 @@ def _jsonl_block_fast(
     return observable_batch(
         pa.array(first_line + kept.astype(np.int64)),
         ts,
-        _pluck(table, log.value_column),
+        _pluck(table, log.value_column, forms[0][1]),
         _pluck(table, log.type_column) if log.type_column else None,
     )
+
+
+def _arrays(block: bytes, keys: Sequence[str]) -> set[int]:
+    """How the block's value column may hold arrays (see :data:`ARRAY`): as
+    its own values, or where a key of its dotted path opens an array."""
+    found = {ARRAY}
+    for i, key in enumerate(keys[:-1]):
+        if re.search(b'"' + re.escape(key.encode()) + rb'"\s*:\s*\[', block):
+            found.add(i)
+    return found
 
 
 def read_jsonl(
@@ -246,7 +314,9 @@ def read_jsonl(
     same rows."""
     line = 1  # the number of the block's first line
     # times as text or seconds since the epoch; values one a row or in arrays
-    forms = [(t, v) for v in (pa.string(), TEXT_LIST) for t in (pa.string(), pa.float64())]
+    keys = _path(log.value_column) or ()
+    holds = [ONE, ARRAY, *range(len(keys) - 1)]
+    forms = [(t, h) for h in holds for t in (pa.string(), pa.float64())]
     with open_lines(log.path, log.byte_range) as fh:  # a range: rows numbered within it
         for block in _line_blocks(fh):
             fast = _jsonl_block_fast(block, log, line, forms)

@@ -80,6 +80,7 @@ _FORMATS = {
     ".pq": "parquet",
 }
 _BATCH = 65_536
+_NAMES_FROM = 1 << 20  # bytes of JSON lines whose objects name the columns
 
 
 def _format_of(path: Path) -> str:
@@ -103,16 +104,19 @@ def _columns(path: Path, fmt: str) -> list[str]:
         with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
             header = fh.readline()
         return next(iter(csv.reader([header])), [])
+    # JSON lines: the names in the objects of the first MiB (an event log
+    # mixes kinds of events, each with fields of its own)
+    names: dict[str, None] = {}
     with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for line in fh:
+        for line in fh.readlines(_NAMES_FROM):
             if line.strip():
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError:
                     continue
                 if isinstance(obj, dict):
-                    return list(json_names(obj))
-    return []
+                    names.update(dict.fromkeys(json_names(obj)))
+    return list(names)
 
 
 def _pick(

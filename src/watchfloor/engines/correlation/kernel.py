@@ -246,13 +246,19 @@ def _flattened(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     """A column of lists as its elements and the row each belongs to (None
     for any other column). A null list stands for one null value, as a null
     field of a column of single values does (reported as empty); an empty
-    list holds no value."""
+    list holds no value, and a null element is none (an object of an array
+    without the field, a JSON null)."""
     if not holds_lists(values.type):
         return None
+    unset = values.is_null().to_numpy(zero_copy_only=False)
     if values.null_count:
-        values = pc.if_else(pc.is_null(values), pa.scalar([None], values.type), values)
-    parents = pc.list_parent_indices(values).to_numpy(zero_copy_only=False)
-    return pc.list_flatten(values), np.asarray(parents, np.int64)
+        values = pc.if_else(unset, pa.scalar([None], values.type), values)
+    parents = np.asarray(pc.list_parent_indices(values).to_numpy(zero_copy_only=False), np.int64)
+    flat = pc.list_flatten(values)
+    if flat.null_count:
+        kept = flat.is_valid().to_numpy(zero_copy_only=False) | unset[parents]
+        flat, parents = flat.filter(pa.array(kept)), parents[kept]
+    return flat, parents
 
 
 def _through(

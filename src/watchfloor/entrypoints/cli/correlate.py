@@ -205,8 +205,9 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     multiple=True,
     help="Value column (default: found by name); repeat it to read several, as a "
     "Zeek conn.log's id.orig_h and id.resp_h. In JSON lines a dotted name also "
-    "reads nested objects (destination.ip). A field of several values (a Zeek set, "
-    "a JSON array: dns.log's answers) gives each value.",
+    "reads nested objects (destination.ip), and the objects of an array on its path "
+    "(dns.answers.rdata). A field of several values (a Zeek set, a JSON array: "
+    "dns.log's answers) gives each value.",
 )
 @click.option("--type-column", default=None, help="Type column (default: found by name, optional).")
 @click.option(
