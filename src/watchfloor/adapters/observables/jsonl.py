@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
@@ -218,8 +217,9 @@ def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
 
 def _jsonl_block_fast(
     block: bytes, log: ObservableLog, first_line: int, forms: list[tuple[pa.DataType, int]]
-) -> pa.RecordBatch | None:
-    """A block of JSON lines parsed by Arrow's JSON reader, or ``None`` when
+) -> tuple[pa.RecordBatch, int] | None:
+    """A block of JSON lines parsed by Arrow's JSON reader, and its number of
+    lines (empty ones too), or ``None`` when
     the block is not plainly one object per line with string (or null) fields
     — the timestamps may also all be numbers, seconds since the epoch, as
     Zeek writes them, and the values all arrays of strings (or null), or
@@ -237,6 +237,7 @@ def _jsonl_block_fast(
     ends = np.flatnonzero(raw == 10)  # "\n"
     if raw.size and raw[-1] != 10:
         ends = np.append(ends, raw.size)
+    lines = int(ends.size)  # empty ones too
     starts = np.concatenate(([0], ends[:-1] + 1))
     # empty lines ("\n", "\r\n") hold no row, for Arrow's reader as for the line reader
     empty = (ends == starts) | (
@@ -253,11 +254,14 @@ def _jsonl_block_fast(
         return None
     table = None
     keys = _path(log.value_column) or ()
-    arrays = _arrays(block, keys) if b"[" in block else set()
-    for form in list(forms):
+    arrays: set[int] | None = None  # looked for once a form that needs one is not first
+    for k, form in enumerate(list(forms)):
         ts_type, holds = form
-        if holds != ONE and holds not in arrays:
-            continue
+        if k and holds != ONE:
+            if arrays is None:
+                arrays = _arrays(block, keys) if b"[" in block else set()
+            if holds not in arrays:
+                continue
         types = {log.ts_column: (ts_type, ONE), log.value_column: (pa.string(), holds)}
         schema = _json_schema({c: types.get(c, (pa.string(), ONE)) for c in fields})
         if schema is None:
@@ -288,12 +292,13 @@ def _jsonl_block_fast(
         ts = number_stamps(ts, log.ts_unit)
     elif pa.types.is_floating(ts.type):  # such batches hold timestamps, not text
         ts = epoch_stamps(ts.to_numpy(zero_copy_only=False))
-    return observable_batch(
+    batch = observable_batch(
         pa.array(first_line + kept.astype(np.int64)),
         ts,
         _pluck(table, log.value_column, forms[0][1]),
         _pluck(table, log.type_column) if log.type_column else None,
     )
+    return batch, lines
 
 
 def _arrays(block: bytes, keys: Sequence[str]) -> set[int]:
@@ -301,7 +306,8 @@ def _arrays(block: bytes, keys: Sequence[str]) -> set[int]:
     its own values, or where a key of its dotted path opens an array."""
     found = {ARRAY}
     for i, key in enumerate(keys[:-1]):
-        if re.search(b'"' + re.escape(key.encode()) + rb'"\s*:\s*\[', block):
+        name = json.dumps(key).encode()
+        if name + b":[" in block or name + b": [" in block:  # as JSON writers space it
             found.add(i)
     return found
 
@@ -321,8 +327,9 @@ def read_jsonl(
         for block in _line_blocks(fh):
             fast = _jsonl_block_fast(block, log, line, forms)
             if fast is not None:
-                yield fast
-                line += block.count(b"\n") + (not block.endswith(b"\n"))  # empty lines too
+                batch, count = fast
+                yield batch
+                line += count
                 continue
             # universal newlines, as a text-mode file reads them
             lines = io.StringIO(block.decode("utf-8", errors="replace"), newline=None)
