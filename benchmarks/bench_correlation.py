@@ -35,6 +35,7 @@ a quarter have a validity window that ends.
 from __future__ import annotations
 
 import argparse
+import gzip
 import resource
 import shutil
 import statistics
@@ -313,7 +314,8 @@ def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
     (timestamps as ISO 8601 text in the last two, as exported logs hold
     them), and as Zeek writes them: JSON lines with times as numbers of
     seconds, and its own tab-separated log; then their values two a row, as
-    Zeek's JSON arrays and vector fields (each written once, then reused)."""
+    Zeek's JSON arrays and vector fields; and the JSON lines and Zeek log
+    compressed with gzip (each written once, then reused)."""
     con = duckdb.connect()
     text = "strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp"
     head = f"SELECT {{ts}}, value, type FROM '{obs_path}' LIMIT {rows}"
@@ -363,6 +365,13 @@ def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
             shutil.copyfileobj(rows_in, out)
         body.unlink()
     paths["lists.log"] = vectors
+    # as collectors hand them over: rotated and compressed with gzip
+    for suffix in ("jsonl", "zeek.log"):
+        packed = paths[suffix].with_name(paths[suffix].name + ".gz")
+        if not packed.exists():
+            with paths[suffix].open("rb") as plain, gzip.open(packed, "wb", compresslevel=6) as out:
+                shutil.copyfileobj(plain, out)
+        paths[f"{suffix}.gz"] = packed
     con.close()
     return paths
 

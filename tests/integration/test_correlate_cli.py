@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +93,21 @@ def test_a_zeek_conn_log_is_correlated_through_its_named_field(tmp_path: Path) -
     ]  # row 12 is in the range too, but its time is not a number
     assert "conn.log:11: expected 8 fields, found 1" in result.output
     assert "conn.log:12: missing or malformed timestamp" in result.output
+
+
+def test_a_rotated_zeek_log_is_read_compressed(tmp_path: Path) -> None:
+    from tests.unit.correlation.test_observable_readers import ZEEK_CONN
+
+    log = tmp_path / "conn.00:00:00-01:00:00.log.gz"  # as Zeek rotates and compresses them
+    log.write_bytes(gzip.compress(ZEEK_CONN.replace("15913", "17384").encode()))
+    out = tmp_path / "matches.csv"
+    ip = _stix(tmp_path, "[ipv4-addr:value = '192.0.2.0/24']")
+    args = ["correlate", "--indicators", str(ip), "--observables", str(log), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--value-column", "id.resp_h"])
+    assert result.exit_code == 0, result.output
+    assert [(r["row"], r["observed_value"]) for r in _rows(out)] == [("9", "192.0.2.1")]
+    assert f"{log.name}:11: expected 8 fields, found 1" in result.output
+    assert "1 match(es) of 1 indicator value(s) in 4 row(s)" in result.output
 
 
 def test_both_ends_of_a_zeek_connection_are_read_and_told_apart(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ real multipart uploads, the DuckDB correlator, the case in the cell's database."
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,13 @@ def test_an_edr_log_of_epoch_milliseconds_and_arrays_is_read_in_the_unit_named(
     assert [a["title"] for a in out["added"]] == [
         "domain evil.example seen 2× (indicator of Actor A)"
     ]
+    # the same log compressed, as it comes off a collector: read alike (the item is there)
+    files[1] = ("observables", ("edr.jsonl.gz", gzip.compress(log), "application/gzip"))
+    form = _form(version + 1, value_column="hosts", ts_unit="ms")
+    r = api.post(API, data=form, files=files)
+    assert r.status_code == 200, r.text
+    assert r.json()["matches"] == 2 and r.json()["added"] == []
+    assert r.json()["already_in_case"] == [out["added"][0]["id"]]
 
 
 def test_nobody_adds_matches_above_their_own_clearance(cell: Cell, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -502,3 +503,24 @@ def test_times_given_as_numbers_in_a_unit_match_as_their_text_does(
     assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
     [seen] = [m for m in result.matches() if m.row == first]
     assert seen.observed_at == T0 + timedelta(minutes=1, seconds=0.123)
+
+
+@pytest.mark.parametrize("name", ["obs.csv", "obs.jsonl", "intel.log"])
+def test_a_log_compressed_with_gzip_matches_as_the_plain_one(
+    tmp_path: Path, correlator: IndicatorCorrelator, name: str
+) -> None:
+    plain = tmp_path / name
+    if name.endswith(".log"):
+        _zeek_log(plain, ROWS)
+    else:
+        write_log(plain, ROWS)
+    packed = tmp_path / f"{name}.gz"  # as logs are rotated
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    log = detect_log(packed)
+    assert partition_logs([log], 8, bytes_per_task=10) == [log]  # read whole, never in ranges
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    first = {".csv": 2, ".jsonl": 1, ".log": 5}[plain.suffix]
+    assert {(m.row - first, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    assert result.rows_read == len(ROWS)
+    assert {m.file for m in result.matches()} == {str(packed)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -536,3 +537,30 @@ def test_a_zeek_log_needs_its_header(tmp_path: Path) -> None:
     bare.write_text("#separator \\x09\n#path\tdns\n")
     with pytest.raises(ObservableLogError, match="without a #fields line"):
         detect_log(bare, value_column="query")
+
+
+@pytest.mark.parametrize("name", ["proxy.csv", "proxy.jsonl", "conn.log"])
+def test_a_log_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path, name: str) -> None:
+    plain = tmp_path / name
+    if name == "conn.log":
+        plain.write_text(ZEEK_CONN)
+    else:
+        write_log(plain, ROWS)
+        with plain.open("a") as out:  # a line the reader reports, by number
+            out.write("a,b,c,d\n" if name.endswith(".csv") else "{not json\n")
+    packed = tmp_path / "rotated" / f"{name}.gz"
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    value = "id.resp_h" if name == "conn.log" else None
+    seen = []
+    for path in (plain, packed):
+        log = detect_log(path, value_column=value)
+        rejects: list[RejectedRow] = []
+        rows = [r for b in read_observables(log, rejects.append) for r in b.to_pylist()]
+        seen.append((log.format, log.ts_column, rows, [(r.row, r.reason) for r in rejects]))
+    assert seen[0] == seen[1]
+    assert seen[0][2] and seen[0][3]  # rows and a report, both
+    with pytest.raises(ObservableLogError, match="compressed with gzip"):
+        parquet = tmp_path / "x.parquet.gz"
+        parquet.write_bytes(gzip.compress(b"PAR1"))
+        detect_log(parquet)

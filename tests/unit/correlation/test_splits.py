@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from watchfloor.engines.correlation.splits import (
     byte_ranges,
     count_lines,
     estimate_lines,
+    is_gzip,
     open_lines,
 )
 
@@ -35,6 +37,7 @@ def test_the_ranges_hold_every_line_once_in_order(
     step: int,
 ) -> None:
     data = b"\n".join([*lines, b""] if blank else lines) + (b"\n" if final_newline else b"")
+    assume(not data.startswith(b"\x1f\x8b\x08"))  # gzip's magic: such a file is read whole
     path = tmp_path_factory.mktemp("split") / "log.jsonl"
     path.write_bytes(data)
     pieces, counted = [], 0
@@ -68,3 +71,24 @@ def test_the_lines_of_a_log_are_counted_when_small_and_estimated_when_large(
     large.write_bytes(b"".join(b'{"a": "%d"}\n' % (i * 7919 % 10**6) for i in range(200_000)))
     estimate = estimate_lines(str(large), sample=1 << 16)
     assert abs(estimate - 200_000) < 0.05 * 200_000
+
+
+def test_a_gzip_log_opens_decompressed_whole_and_its_lines_are_estimated(
+    tmp_path: Path,
+) -> None:
+    small = tmp_path / "small.jsonl.gz"
+    small.write_bytes(gzip.compress(b'{"a": 1}\n\n{"a": 22}'))
+    plain = tmp_path / "plain.jsonl.gz"  # named so, but not compressed
+    plain.write_bytes(b'{"a": 1}\n')
+    assert is_gzip(small) and not is_gzip(plain)
+    with open_lines(str(small), None) as fh:
+        assert fh.read() == b'{"a": 1}\n\n{"a": 22}'
+    assert estimate_lines(str(small)) == 3  # all of it within the sample: counted
+    with pytest.raises(ValueError, match="read whole"):
+        open_lines(str(small), (0, 5))
+    large = tmp_path / "large.jsonl.gz"  # compressed 3 to 1: read 1 to 1, it would be a third
+    rows = b"".join(b'{"a": "%d"}\n' % (i * 7919 % 10**6) for i in range(200_000))
+    large.write_bytes(gzip.compress(rows))
+    estimate = estimate_lines(str(large), sample=1 << 16)
+    # the first bytes compress a little less well than the rest (gzip learns as it goes)
+    assert abs(estimate - 200_000) < 0.1 * 200_000

@@ -26,6 +26,7 @@ batch to the next.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -46,7 +47,7 @@ from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
 from watchfloor.adapters.observables.zeek import ZeekHeader, is_zeek_log
 from watchfloor.engines.correlation.base import TIME_UNITS, ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
-from watchfloor.engines.correlation.splits import open_lines
+from watchfloor.engines.correlation.splits import is_gzip, open_lines, open_log
 
 __all__ = [
     "TS_NAMES",
@@ -84,13 +85,19 @@ _NAMES_FROM = 1 << 20  # bytes of JSON lines whose objects name the columns
 
 
 def _format_of(path: Path) -> str:
-    fmt = _FORMATS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    packed = is_gzip(path)  # a text log compressed with gzip: conn.log.gz, eve.json.gz
+    if packed and suffix == ".gz":
+        suffix = Path(path.stem).suffix.lower()
+    fmt = _FORMATS.get(suffix)
+    if fmt == "parquet" and packed:
+        raise ObservableLogError(f"{path}: a Parquet file compressed with gzip; give it as it is")
     if fmt is None:
         if is_zeek_log(path):  # Zeek's own logs: conn.log, dns.log...
             return "zeek"
         raise ObservableLogError(
-            f"{path}: cannot tell the format from the suffix {path.suffix!r}; "
-            "expected .csv, .jsonl/.ndjson, .parquet or a Zeek log"
+            f"{path}: cannot tell the format from the suffix {suffix!r}; "
+            "expected .csv, .jsonl/.ndjson, .parquet or a Zeek log (the text ones may be .gz)"
         )
     return fmt
 
@@ -101,13 +108,13 @@ def _columns(path: Path, fmt: str) -> list[str]:
     if fmt == "parquet":
         return list(pq.read_schema(path).names)
     if fmt == "csv":
-        with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        with _text(path, newline="") as fh:
             header = fh.readline()
         return next(iter(csv.reader([header])), [])
     # JSON lines: the names in the objects of the first MiB (an event log
     # mixes kinds of events, each with fields of its own)
     names: dict[str, None] = {}
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
+    with _text(path) as fh:
         for line in fh.readlines(_NAMES_FROM):
             if line.strip():
                 try:
@@ -117,6 +124,11 @@ def _columns(path: Path, fmt: str) -> list[str]:
                 if isinstance(obj, dict):
                     names.update(dict.fromkeys(json_names(obj)))
     return list(names)
+
+
+def _text(path: Path, newline: str | None = None) -> io.TextIOWrapper:
+    """A text log open as text (decompressed where it is gzip)."""
+    return io.TextIOWrapper(open_log(path), encoding="utf-8", errors="replace", newline=newline)
 
 
 def _pick(

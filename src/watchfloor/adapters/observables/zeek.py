@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchfloor.adapters.observables.base import ObservableLogError, number_stamps
+from watchfloor.engines.correlation.splits import open_log
 
 __all__ = ["ZeekHeader", "is_zeek_log"]
 
@@ -20,7 +21,7 @@ _FIRST = b"#separator "  # a Zeek log's first line names its separator
 
 def is_zeek_log(path: str | Path) -> bool:
     """Whether the file opens as a Zeek log does."""
-    with open(path, "rb") as fh:
+    with open_log(path) as fh:
         return fh.read(len(_FIRST)) == _FIRST
 
 
@@ -40,7 +41,7 @@ class ZeekHeader:
     @classmethod
     def read(cls, path: str | Path) -> ZeekHeader:
         meta: dict[str, str] = {}
-        with open(path, "rb") as fh:
+        with open_log(path) as fh:
             first = fh.readline()
             if not first.startswith(_FIRST):
                 raise ObservableLogError(f"{path}: not a Zeek log (no #separator line first)")

@@ -42,7 +42,7 @@ from watchfloor.engines.correlation.kernel import (
 from watchfloor.engines.correlation.key_index import KeyIndex
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
-from watchfloor.engines.correlation.splits import byte_ranges, count_lines
+from watchfloor.engines.correlation.splits import byte_ranges, count_lines, is_gzip
 
 __all__ = ["DaskCorrelator", "partition_logs"]
 
@@ -56,10 +56,12 @@ def partition_logs(
 ) -> list[ObservableLog]:
     """Parquet logs cut into runs of row groups; JSON-lines and Zeek logs of
     over ``bytes_per_task`` bytes into byte ranges; CSV logs (whose quoted
-    fields may hold line ends) whole."""
+    fields may hold line ends) and logs compressed with gzip (no byte of
+    which is a place to start reading) whole."""
     out: list[ObservableLog] = []
     for log in logs:
-        if log.format in ("jsonl", "zeek") and bytes_per_task and log.byte_range is None:
+        whole = log.format not in ("jsonl", "zeek") or log.byte_range is not None
+        if bytes_per_task and not whole and not is_gzip(log.path):
             size = os.path.getsize(log.path)
             if size > bytes_per_task:
                 out.extend(replace(log, byte_range=r) for r in byte_ranges(size, bytes_per_task))

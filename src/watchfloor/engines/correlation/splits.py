@@ -1,5 +1,6 @@
 """Text logs cut into byte ranges at line starts, so that one large JSON-lines
-or Zeek log spreads over many tasks.
+or Zeek log spreads over many tasks; and text logs compressed with gzip
+(rotated Zeek logs, ``eve.json.gz``), read as they are, whole.
 
 A range ``(start, end)`` holds the lines whose first byte lies in it: where a
 cut falls inside a line, the line belongs to the range it starts in. The
@@ -11,11 +12,23 @@ afterwards; no one reads the whole file first.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
+import zlib
 from typing import BinaryIO
 
-__all__ = ["byte_ranges", "count_lines", "estimate_lines", "line_span", "open_lines"]
+__all__ = [
+    "byte_ranges",
+    "count_lines",
+    "estimate_lines",
+    "is_gzip",
+    "line_span",
+    "open_lines",
+    "open_log",
+]
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"  # and deflate, the only method gzip knows
 
 _STEP = 1 << 16  # bytes read at a time while looking for a line's end
 _COUNT_STEP = 1 << 24  # bytes read at a time while counting lines
@@ -79,11 +92,27 @@ class _Span(io.RawIOBase):
         super().close()
 
 
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file is compressed with gzip (by its first two bytes)."""
+    with open(path, "rb") as fh:
+        return fh.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
+
+
+def open_log(path: str | os.PathLike[str]) -> BinaryIO:
+    """A text log's bytes, open for reading: decompressed where it is gzip."""
+    if is_gzip(path):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # the caller closes it
+
+
 def open_lines(path: str, byte_range: tuple[int, int] | None) -> BinaryIO:
-    """The file, or the lines that start in ``byte_range``, open for reading."""
-    fh = open(path, "rb")  # noqa: SIM115 (closed by the returned reader)
+    """The file, or the lines that start in ``byte_range``, open for reading
+    (a gzip file is read whole, decompressed: it has no byte ranges)."""
     if byte_range is None:
-        return fh
+        return open_log(path)
+    if is_gzip(path):
+        raise ValueError(f"{path}: a gzip file is read whole, not in byte ranges")
+    fh = open(path, "rb")  # noqa: SIM115 (closed by the returned reader)
     try:
         begin, finish = line_span(fh, byte_range)
     except BaseException:
@@ -95,14 +124,42 @@ def open_lines(path: str, byte_range: tuple[int, int] | None) -> BinaryIO:
 def estimate_lines(path: str, sample: int = 1 << 20) -> int:
     """About how many lines the file holds: exact where it is at most
     ``sample`` bytes, else its size over the mean line length of its first
-    ``sample`` bytes (for a progress report, not for numbering)."""
+    ``sample`` bytes (for a progress report, not for numbering). A gzip
+    file's first ``sample`` bytes decompressed stand for the compressed bytes
+    read to give them."""
     size = os.path.getsize(path)
-    with open(path, "rb") as fh:
-        head = fh.read(sample)
+    with open(path, "rb") as raw:
+        if raw.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC:
+            raw.seek(0)
+            head, read, whole = _gunzip_head(raw, sample)
+            if whole:
+                size = read
+        else:
+            raw.seek(0)
+            head = raw.read(sample)
+            read = len(head)
     lines = head.count(b"\n") + (1 if head and not head.endswith(b"\n") else 0)
-    if size <= len(head) or lines == 0:
+    if size <= read or lines == 0:
         return lines
-    return round(lines * size / len(head))
+    return round(lines * size / read)
+
+
+def _gunzip_head(raw: BinaryIO, sample: int) -> tuple[bytes, int, bool]:
+    """At least ``sample`` bytes of a gzip file decompressed (or all of its
+    first member), the compressed bytes read for them (to 4 KiB), and
+    whether that was the whole file."""
+    unzip = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    got = read = 0
+    while got < sample and not unzip.eof:
+        chunk = raw.read(1 << 12)
+        if not chunk:
+            break
+        read += len(chunk)
+        parts.append(unzip.decompress(chunk))
+        got += len(parts[-1])
+    whole = unzip.eof and not unzip.unused_data and not raw.read(1)
+    return b"".join(parts), read, whole
 
 
 def count_lines(path: str, byte_range: tuple[int, int]) -> int:
