@@ -528,6 +528,26 @@ def test_zeek_sets_and_vectors_read_as_lists_of_their_elements(tmp_path: Path) -
     assert values == ["evil.example", "nx.example", "empty.example", "weird.example"]
 
 
+def test_zeek_logs_written_as_json_are_read_as_json_lines_whatever_their_name(
+    tmp_path: Path,
+) -> None:
+    # LogAscii::use_json=T: the same conn.log, one JSON object a line
+    line = '{"ts":1591367999.305988,"uid":"C1","id.orig_h":"10.0.0.1","id.resp_h":"192.0.2.1"}\n'
+    plain = tmp_path / "conn.log"
+    plain.write_text("\n" + line)
+    packed = tmp_path / "conn.00:00:00-01:00:00.log.gz"
+    packed.write_bytes(gzip.compress(line.encode()))
+    for path in (plain, packed):
+        log = detect_log(path, value_column="id.resp_h")
+        assert (log.format, log.ts_column) == ("jsonl", "ts")
+        rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+        assert [r["value"] for r in rows] == ["192.0.2.1"]
+    odd = tmp_path / "notes.log"
+    odd.write_text("[1, 2]\n")  # JSON, but no object: no log of ours
+    with pytest.raises(ObservableLogError, match="cannot tell the format"):
+        detect_log(odd)
+
+
 def test_a_zeek_log_needs_its_header(tmp_path: Path) -> None:
     odd = tmp_path / "conn.log"
     odd.write_text("1591367999.3\tC1\t10.0.0.1\n")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -95,6 +96,8 @@ def _format_of(path: Path) -> str:
     if fmt is None:
         if is_zeek_log(path):  # Zeek's own logs: conn.log, dns.log...
             return "zeek"
+        if _opens_as_json_object(path):  # Zeek's JSON logs, named conn.log too
+            return "jsonl"
         raise ObservableLogError(
             f"{path}: cannot tell the format from the suffix {suffix!r}; "
             "expected .csv, .jsonl/.ndjson, .parquet or a Zeek log (the text ones may be .gz)"
@@ -124,6 +127,18 @@ def _columns(path: Path, fmt: str) -> list[str]:
                 if isinstance(obj, dict):
                     names.update(dict.fromkeys(json_names(obj)))
     return list(names)
+
+
+def _opens_as_json_object(path: Path) -> bool:
+    """Whether the file's first line that is not blank is a JSON object."""
+    with _text(path) as fh:
+        for line in itertools.islice(fh, 1000):
+            if line.strip():
+                try:
+                    return isinstance(json.loads(line), dict)
+                except json.JSONDecodeError:
+                    return False
+    return False
 
 
 def _text(path: Path, newline: str | None = None) -> io.TextIOWrapper:
