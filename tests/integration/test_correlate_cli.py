@@ -103,11 +103,13 @@ def test_a_rotated_zeek_log_is_read_compressed(tmp_path: Path) -> None:
     out = tmp_path / "matches.csv"
     ip = _stix(tmp_path, "[ipv4-addr:value = '192.0.2.0/24']")
     args = ["correlate", "--indicators", str(ip), "--observables", str(log), "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--value-column", "id.resp_h"])
+    result = CliRunner().invoke(main, [*args, "--value-column", "id.resp_h", "--progress"])
     assert result.exit_code == 0, result.output
     assert [(r["row"], r["observed_value"]) for r in _rows(out)] == [("9", "192.0.2.1")]
     assert f"{log.name}:11: expected 8 fields, found 1" in result.output
     assert "1 match(es) of 1 indicator value(s) in 4 row(s)" in result.output
+    # five lines of rows (one cut short, so four rows), its # lines not counted
+    assert "read 4 rows (80%)" in result.output
 
 
 def test_both_ends_of_a_zeek_connection_are_read_and_told_apart(tmp_path: Path) -> None:

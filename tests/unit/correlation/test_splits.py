@@ -92,3 +92,10 @@ def test_a_gzip_log_opens_decompressed_whole_and_its_lines_are_estimated(
     estimate = estimate_lines(str(large), sample=1 << 16)
     # the first bytes compress a little less well than the rest (gzip learns as it goes)
     assert abs(estimate - 200_000) < 0.1 * 200_000
+
+
+def test_a_zeek_logs_header_lines_are_not_counted_as_rows(tmp_path: Path) -> None:
+    log = tmp_path / "conn.log"
+    log.write_bytes(b"#separator \\x09\n#fields\tts\n1.0\n2.0\n#close\tx\n")
+    assert estimate_lines(str(log)) == 5
+    assert estimate_lines(str(log), comment=b"#") == 2

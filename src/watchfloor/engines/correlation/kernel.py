@@ -671,7 +671,8 @@ def rows_in(log: ObservableLog) -> int:
     from its first MiB of lines (a CSV log's header aside)."""
     if log.format == "parquet":
         return sum(b - a for a, b in parquet_row_ranges(log))
-    return max(0, estimate_lines(log.path) - (log.format == "csv"))
+    comment = b"#" if log.format == "zeek" else None  # its header and #close lines
+    return max(0, estimate_lines(log.path, comment=comment) - (log.format == "csv"))
 
 
 def _row_filter(log: ObservableLog, runs: list[tuple[int, int]]) -> str:

@@ -121,12 +121,13 @@ def open_lines(path: str, byte_range: tuple[int, int] | None) -> BinaryIO:
     return io.BufferedReader(_Span(fh, begin, finish), _STEP)
 
 
-def estimate_lines(path: str, sample: int = 1 << 20) -> int:
+def estimate_lines(path: str, sample: int = 1 << 20, comment: bytes | None = None) -> int:
     """About how many lines the file holds: exact where it is at most
     ``sample`` bytes, else its size over the mean line length of its first
     ``sample`` bytes (for a progress report, not for numbering). A gzip
     file's first ``sample`` bytes decompressed stand for the compressed bytes
-    read to give them."""
+    read to give them. Lines that start with ``comment`` (a Zeek log's ``#``
+    header) are not counted."""
     size = os.path.getsize(path)
     with open(path, "rb") as raw:
         if raw.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC:
@@ -139,7 +140,9 @@ def estimate_lines(path: str, sample: int = 1 << 20) -> int:
             head = raw.read(sample)
             read = len(head)
     lines = head.count(b"\n") + (1 if head and not head.endswith(b"\n") else 0)
-    if size <= read or lines == 0:
+    if comment:
+        lines -= head.count(b"\n" + comment) + head.startswith(comment)
+    if size <= read or lines <= 0:
         return lines
     return round(lines * size / read)
 
