@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -215,6 +216,16 @@ def _line_blocks(fh: BinaryIO) -> Iterator[bytes]:
         pending = [chunk[cut:]] if cut < len(chunk) else []
 
 
+def _read_ahead(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """``blocks``, each next one read (and decompressed) on a thread of its
+    own while the caller parses this one."""
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(next, blocks, None)
+        while (block := pending.result()) is not None:
+            pending = pool.submit(next, blocks, None)
+            yield block
+
+
 def _jsonl_block_fast(
     block: bytes, log: ObservableLog, first_line: int, forms: list[tuple[pa.DataType, int]]
 ) -> tuple[pa.RecordBatch, int] | None:
@@ -324,7 +335,7 @@ def read_jsonl(
     holds = [ONE, ARRAY, *range(len(keys) - 1)]
     forms = [(t, h) for h in holds for t in (pa.string(), pa.float64())]
     with open_lines(log.path, log.byte_range) as fh:  # a range: rows numbered within it
-        for block in _line_blocks(fh):
+        for block in _read_ahead(_line_blocks(fh)):
             fast = _jsonl_block_fast(block, log, line, forms)
             if fast is not None:
                 batch, count = fast
