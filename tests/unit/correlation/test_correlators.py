@@ -269,8 +269,10 @@ def test_text_logs_cut_into_byte_ranges_give_the_lines_of_the_whole(
     with jsonl.open("a") as out:  # lines the line reader must report, by number
         out.write("\n{not json\n" + json.dumps({"timestamp": _ts(1), "value": "198.51.100.7"}))
     zeek = _zeek_log(tmp_path / "b.log", rows[:200])
+    listed, _ = _listed_log(tmp_path / "c.log")  # a vector a row: the elements under their row
     # the Zeek log read twice, as two value columns would read it
     logs = [detect_log(jsonl), detect_log(zeek), detect_log(zeek, value_column="type")]
+    logs.append(detect_log(listed))
     indicators = IndicatorSet.build(INDICATORS)
     local = DuckDBCorrelator(read_observables).correlate(indicators, logs)
     assert len(partition_logs(logs, 8, size)) > 2
@@ -282,7 +284,8 @@ def test_text_logs_cut_into_byte_ranges_give_the_lines_of_the_whole(
         (r.file, r.row, r.reason) for r in local.rejected
     )
     assert local.rejected_count == cut.rejected_count
-    assert local.rows_read == cut.rows_read == len(rows) + 1 + 2 * 200
+    assert local.rows_read == cut.rows_read == len(rows) + 1 + 2 * 200 + len(LISTED)
+    assert {m.row for m in cut.matches() if m.file == str(listed)} == {7, 8, 13}
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])

@@ -311,6 +311,8 @@ def _read_csv(
         convert.null_values, convert.strings_can_be_null = [zeek.unset], True
     source = open_lines(log.path, log.byte_range)
     with source:
+        if not source.peek(1):  # type: ignore[attr-defined]
+            return  # a range in which no line starts (a line longer than the range)
         reader = pacsv.open_csv(
             source, read_options=read, parse_options=parse, convert_options=convert
         )
