@@ -2,8 +2,8 @@
 byte ranges at line starts and spread over the workers.
 
 Uses the first ``--rows`` rows of ``bench_correlation``'s data (generated
-there, or here when missing) as JSON lines with times as numbers of seconds
-and as Zeek's tab-separated log, against its 1 M indicators, on a local
+there, or here when missing) as JSON lines with times as numbers of seconds,
+as Zeek's tab-separated log and as CSV, against its 1 M indicators, on a local
 cluster of ``--workers`` single-threaded worker processes. Prints the median
 wall time of ``--repeats`` runs for each task size, and checks that every
 size finds the same matches in the same rows. Run::
@@ -45,7 +45,7 @@ def main() -> None:
         ) as cluster,
         Client(cluster) as client,
     ):
-        for suffix in ("zeek.jsonl", "zeek.log"):
+        for suffix in ("zeek.jsonl", "zeek.log", "csv"):
             log = detect_log(heads[suffix])
             size_mib = heads[suffix].stat().st_size / (1 << 20)
             print(f"\n{heads[suffix].name}: {args.rows:,} rows, {size_mib:.0f} MiB")

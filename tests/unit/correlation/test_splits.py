@@ -15,6 +15,7 @@ from watchfloor.engines.correlation.splits import (
     estimate_lines,
     is_gzip,
     open_lines,
+    span_counts,
 )
 
 
@@ -99,3 +100,33 @@ def test_a_zeek_logs_header_lines_are_not_counted_as_rows(tmp_path: Path) -> Non
     log.write_bytes(b"#separator \\x09\n#fields\tts\n1.0\n2.0\n#close\tx\n")
     assert estimate_lines(str(log)) == 5
     assert estimate_lines(str(log), comment=b"#") == 2
+
+
+def _records(data: bytes) -> int:
+    """Line ends outside quotes, and a last record without one (the reference)."""
+    inside, ends = False, 0
+    for byte in data:
+        if byte == ord('"'):
+            inside = not inside
+        elif byte == ord("\n") and not inside:
+            ends += 1
+    return ends + (1 if data and not data.endswith(b"\n") else 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fields=st.lists(st.sampled_from([b"a", b'"b\nc"', b'"d""e"', b"\n", b",", b'""']), max_size=40),
+    step=st.integers(1, 40),
+)
+def test_csv_ranges_count_records_where_no_cut_falls_inside_quotes(
+    tmp_path_factory: pytest.TempPathFactory, fields: list[bytes], step: int
+) -> None:
+    data = b"".join(fields)
+    path = tmp_path_factory.mktemp("csv") / "log.csv"
+    path.write_bytes(data)
+    assert span_counts(str(path), (0, len(data)), b'"') == (_records(data), data.count(b'"'))
+    counts = [span_counts(str(path), r, b'"') for r in byte_ranges(len(data), step)]
+    assert sum(q for _, q in counts) == data.count(b'"')
+    parity = [sum(q for _, q in counts[:i]) % 2 for i in range(len(counts))]
+    if not any(parity):  # every range starts outside quotes: its records add up
+        assert sum(n for n, _ in counts) == _records(data)

@@ -12,8 +12,10 @@ a JSON line that is not a JSON object) are skipped and reported with their
 line number; values that are not valid observables are reported by the
 correlator, also by line.
 
-Row numbers: CSV, JSON lines and Zeek logs give the physical line (the CSV
-header is line 1); Parquet gives the 0-based row index in the file.
+Row numbers: JSON lines and Zeek logs give the physical line; CSV logs the
+record, as a spreadsheet numbers its rows (the header is 1; the line, unless
+a quoted field holds a line end); Parquet gives the 0-based row index in the
+file.
 
 Timestamps come as the log holds them, for the correlator to read: text (CSV,
 JSON strings; JSON numbers of seconds since the epoch among them are made
@@ -275,11 +277,12 @@ def _read_csv(
 ) -> Iterator[pa.RecordBatch]:
     """A CSV log, or with ``zeek`` a Zeek log's rows: tab-separated, no
     quoting, its own marks for unset fields, ``#`` lines (the header,
-    ``#close``) not rows and not reported. A Zeek log may be read in byte
-    ranges (``log.byte_range``), its rows numbered from 1 within the range."""
-    if log.byte_range is not None and zeek is None:
-        raise ObservableLogError(f"{log.path}: a CSV log is read whole, not in byte ranges")
-    skipped: list[int] = []  # physical line numbers of rows the parser skipped
+    ``#close``) not rows and not reported. Either may be read in byte ranges
+    (``log.byte_range``), its rows numbered from 1 within the range; a CSV
+    range after the first takes its column names from the file's header
+    (which the caller checks no range starts inside a quoted field: see
+    ``dask_correlator``)."""
+    skipped: list[int] = []  # the numbers of the rows the parser skipped
 
     def on_invalid(row: Any) -> str:
         number = row.number if row.number is not None else -1
@@ -303,6 +306,8 @@ def _read_csv(
     if zeek is not None:
         read.column_names, first, next_line = zeek.fields, zeek.fields[0], 1
         parse.delimiter, parse.quote_char = zeek.separator, False
+    elif log.byte_range is not None and log.byte_range[0] > 0:  # no header in this range
+        read.column_names, next_line = _columns(Path(log.path), "csv"), 1
     columns = list(dict.fromkeys([*wanted, first] if first else wanted))
     convert = pacsv.ConvertOptions(
         include_columns=columns, column_types={c: pa.string() for c in columns}

@@ -42,7 +42,7 @@ from watchfloor.engines.correlation.kernel import (
 from watchfloor.engines.correlation.key_index import KeyIndex
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
-from watchfloor.engines.correlation.splits import byte_ranges, count_lines, is_gzip
+from watchfloor.engines.correlation.splits import byte_ranges, is_gzip, span_counts
 
 __all__ = ["DaskCorrelator", "partition_logs"]
 
@@ -54,13 +54,14 @@ _LOCK = threading.Lock()
 def partition_logs(
     logs: Sequence[ObservableLog], row_groups_per_task: int, bytes_per_task: int | None = None
 ) -> list[ObservableLog]:
-    """Parquet logs cut into runs of row groups; JSON-lines and Zeek logs of
-    over ``bytes_per_task`` bytes into byte ranges; CSV logs (whose quoted
-    fields may hold line ends) and logs compressed with gzip (no byte of
-    which is a place to start reading) whole."""
+    """Parquet logs cut into runs of row groups; JSON-lines, Zeek and CSV logs
+    of over ``bytes_per_task`` bytes into byte ranges (a CSV log's quoted
+    field may hold a line end: the ranges count their quotes, and the log is
+    read again whole where a range starts inside one); logs compressed with
+    gzip (no byte of which is a place to start reading) whole."""
     out: list[ObservableLog] = []
     for log in logs:
-        whole = log.format not in ("jsonl", "zeek") or log.byte_range is not None
+        whole = log.format not in ("jsonl", "zeek", "csv") or log.byte_range is not None
         if bytes_per_task and not whole and not is_gzip(log.path):
             size = os.path.getsize(log.path)
             if size > bytes_per_task:
@@ -86,6 +87,11 @@ def _kernel(run: str, keys: pa.Table, plan: KeyPlan, threads: int | None) -> Ker
         return kernel
 
 
+#: What a task gives back: matches, rejected rows kept, rejected count, rows
+#: read, and for a byte range the lines that start in it and their quotes.
+_Done = tuple[pa.Table, list[RejectedRow], int, int, int, int]
+
+
 def _run_partition(
     run: str,
     keys: pa.Table,
@@ -93,9 +99,8 @@ def _run_partition(
     log: ObservableLog,
     reader: ObservableReader,
     threads: int | None,
-) -> tuple[pa.Table, list[RejectedRow], int, int, int]:
-    """One task: (matches, rejected rows kept, rejected count, rows read, and
-    for a byte range the lines that start in it)."""
+) -> _Done:
+    """One task (what it gives back: :data:`_Done`)."""
     kernel = _kernel(run, keys, plan, threads).cursor()
     reader_rejects: list[RejectedRow] = []
     rows = 0
@@ -114,7 +119,7 @@ def _run_partition(
                     batches.append(matches)
                 rejects.extend(kept[: max(0, 1000 - len(rejects))])
                 count += n
-            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, 0
+            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, 0, 0
         stream = reader(log, reader_rejects.append)
         first = next(stream, None)
         if first is not None:
@@ -132,19 +137,36 @@ def _run_partition(
         kernel.close()
     rejects.extend(reader_rejects[: max(0, 1000 - len(rejects))])
     count += len(reader_rejects)
-    lines = count_lines(log.path, log.byte_range) if log.byte_range is not None else 0
-    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, lines
+    lines = quotes = 0
+    if log.byte_range is not None:
+        quote = b'"' if log.format == "csv" else None  # a CSV log's rows are its records
+        lines, quotes = span_counts(log.path, log.byte_range, quote)
+    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, lines, quotes
 
 
-def _renumbered(
-    parts: Sequence[ObservableLog], done: dict[int, tuple[pa.Table, list[RejectedRow], int]]
-) -> None:
+def _split_inside_quotes(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> set[int]:
+    """The CSV byte ranges of each log one of whose ranges starts inside a
+    quoted field (an odd number of quotes before it: RFC 4180 doubles a
+    quote inside a field, so quotes come in pairs outside fields)."""
+    quotes: dict[ObservableLog, int] = {}
+    spoilt: set[ObservableLog] = set()
+    ranged = [n for n, part in enumerate(parts) if part.byte_range and part.format == "csv"]
+    for n in sorted(ranged, key=lambda n: parts[n].byte_range or (0, 0)):
+        whole = replace(parts[n], byte_range=None)
+        if quotes.get(whole, 0) % 2:
+            spoilt.add(whole)
+        quotes[whole] = quotes.get(whole, 0) + done[n][5]
+    return {n for n in ranged if replace(parts[n], byte_range=None) in spoilt}
+
+
+def _renumbered(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> None:
     """The rows of byte ranges, numbered within each range, numbered in the
     file: each range's rows come after the lines of the ranges before it."""
     before: dict[ObservableLog, int] = {}  # per log (a file and its columns)
-    ranged = [n for n, part in enumerate(parts) if part.byte_range is not None]
+    ranged = [n for n, part in enumerate(parts) if part.byte_range is not None and n in done]
     for n in sorted(ranged, key=lambda n: parts[n].byte_range or (0, 0)):
-        table, rejects, lines = done[n]
+        table, rejects, *rest = done[n]
+        lines = rest[2]
         whole = replace(parts[n], byte_range=None)
         offset = before.get(whole, 0)
         before[whole] = offset + lines
@@ -152,7 +174,7 @@ def _renumbered(
             at = table.schema.get_field_index("row")
             table = table.set_column(at, "row", pc.add(table.column("row"), offset))
             rejects = [replace(r, row=r.row + offset) for r in rejects]
-        done[n] = (table, rejects, lines)
+        done[n] = (table, rejects, *rest)  # type: ignore[assignment]
 
 
 class DaskCorrelator(IndicatorCorrelator):
@@ -161,7 +183,7 @@ class DaskCorrelator(IndicatorCorrelator):
     Give it a connected ``distributed.Client`` (the caller owns it), or a
     scheduler address to connect to for the duration of each run. A task
     takes ``row_groups_per_task`` row groups of a Parquet log, or about
-    ``bytes_per_task`` bytes of a JSON-lines or Zeek log.
+    ``bytes_per_task`` bytes of a JSON-lines, Zeek or CSV log.
     """
 
     name = "dask"
@@ -210,39 +232,52 @@ class DaskCorrelator(IndicatorCorrelator):
         parts = partition_logs(logs, self._row_groups_per_task, self._bytes_per_task)
         run = uuid.uuid4().hex
         [keys] = client.scatter([indicators.keys], broadcast=True, hash=False)
-        futures = [
-            client.submit(
-                _run_partition,
-                run,
-                keys,
-                indicators.plan,
-                part,
-                self._reader,
-                self._threads,
-                key=f"correlate-{run}-{n}",
-                pure=False,
-            )
-            for n, part in enumerate(parts)
-        ]
-        index = {future.key: n for n, future in enumerate(futures)}
         total = sum(rows_in(log) for log in logs) or None
-        result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
-        done: dict[int, tuple[pa.Table, list[RejectedRow], int]] = {}
-        read = count = 0
+        done: dict[int, _Done] = {}
+        read = 0
+
+        def gather(numbered: dict[int, ObservableLog]) -> None:
+            nonlocal read
+            futures = {
+                client.submit(
+                    _run_partition,
+                    run,
+                    keys,
+                    indicators.plan,
+                    part,
+                    self._reader,
+                    self._threads,
+                    key=f"correlate-{run}-{n}",
+                    pure=False,
+                ): n
+                for n, part in numbered.items()
+            }
+            try:
+                for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                    done[futures[future]] = future.result()
+                    read += done[futures[future]][3]
+                    if progress is not None:
+                        progress(read, None if total is None else max(total, read))
+            except BaseException:
+                client.cancel(list(futures))
+                raise
+
         try:
-            for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                table, rejects, rejected, rows, lines = future.result()
-                done[index[future.key]] = (table, rejects, lines)
-                count += rejected
-                read += rows
-                if progress is not None:
-                    progress(read, None if total is None else max(total, read))
-        except BaseException:
-            client.cancel(futures)
-            raise
+            gather(dict(enumerate(parts)))
+            # a CSV log one of whose ranges started inside a quoted field: again, whole
+            spoilt = _split_inside_quotes(parts, done)
+            wholes = list(dict.fromkeys(replace(parts[n], byte_range=None) for n in spoilt))
+            for n in spoilt:
+                read -= done.pop(n)[3]
+            again = dict(enumerate(wholes, start=len(parts)))
+            parts = [*parts, *wholes]
+            if again:
+                gather(again)
         finally:
-            del keys  # released with the last reference, on every worker
+            keys = None  # released with the last reference, on every worker
+        result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
         _renumbered(parts, done)
+        count = sum(done[n][2] for n in done)
         result.add_rejects([r for n in sorted(done) for r in done[n][1]], count)
         result.rows_read = read
         tables = [done[n][0] for n in sorted(done)]

@@ -48,8 +48,10 @@ class Indicator:
 class Match:
     """An observation that met an indicator.
 
-    ``row`` is the row's line (CSV, JSON lines: 1-based physical line) or row
-    number (Parquet: 0-based), within ``file``; ``field`` the log's column
+    ``row`` is the row's line (JSON lines, Zeek: 1-based physical line),
+    record (CSV: the header is 1, as a spreadsheet numbers its rows; the line
+    unless a quoted field holds a line end) or row number (Parquet: 0-based),
+    within ``file``; ``field`` the log's column
     that held the value.
     """
 

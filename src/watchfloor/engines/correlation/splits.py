@@ -18,6 +18,8 @@ import os
 import zlib
 from typing import BinaryIO
 
+import numpy as np
+
 __all__ = [
     "byte_ranges",
     "count_lines",
@@ -26,6 +28,7 @@ __all__ = [
     "line_span",
     "open_lines",
     "open_log",
+    "span_counts",
 ]
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"  # and deflate, the only method gzip knows
@@ -168,15 +171,40 @@ def _gunzip_head(raw: BinaryIO, sample: int) -> tuple[bytes, int, bool]:
 def count_lines(path: str, byte_range: tuple[int, int]) -> int:
     """The lines that start in ``byte_range``: their line ends, and a last line
     without one at the end of the file."""
+    return span_counts(path, byte_range)[0]
+
+
+def span_counts(
+    path: str, byte_range: tuple[int, int], quote: bytes | None = None
+) -> tuple[int, int]:
+    """The lines that start in ``byte_range`` (as :func:`count_lines`), and with
+    a ``quote`` (a CSV log's), its records instead — a line end inside quotes
+    ends no record, counting from a range that starts outside any — and how
+    many quotes the range holds."""
+    mark = quote[0] if quote else -1
     with open(path, "rb") as fh:
         begin, finish = line_span(fh, byte_range)
         fh.seek(begin)
-        left, lines, last = finish - begin, 0, b""
+        left, lines, found, inside, last = finish - begin, 0, 0, 0, b""
         while left > 0:
             chunk = fh.read(min(left, _COUNT_STEP))
             if not chunk:
                 break
-            lines += chunk.count(b"\n")
             left -= len(chunk)
             last = chunk[-1:]
-    return lines + (1 if finish > begin and last != b"\n" else 0)
+            quotes = chunk.count(mark) if mark >= 0 else 0
+            if not quotes:  # every line end outside quotes, or every one inside
+                lines += 0 if inside else chunk.count(b"\n")
+                continue
+            found += quotes
+            lines += _ends_outside(chunk, mark, inside)
+            inside = (inside + quotes) & 1
+    return lines + (1 if finish > begin and last != b"\n" else 0), found
+
+
+def _ends_outside(chunk: bytes, mark: int, inside: int) -> int:
+    """The line ends in ``chunk`` outside quotes (``inside``: whether it starts
+    within a quoted field), by the parity of the quotes before each."""
+    raw = np.frombuffer(chunk, np.uint8)
+    parity = (np.cumsum(raw == mark, dtype=np.uint8) + np.uint8(inside)) & 1
+    return int(np.count_nonzero((raw == 10) & (parity == 0)))
