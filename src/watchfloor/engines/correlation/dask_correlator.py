@@ -165,8 +165,7 @@ def _renumbered(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> None:
     before: dict[ObservableLog, int] = {}  # per log (a file and its columns)
     ranged = [n for n, part in enumerate(parts) if part.byte_range is not None and n in done]
     for n in sorted(ranged, key=lambda n: parts[n].byte_range or (0, 0)):
-        table, rejects, *rest = done[n]
-        lines = rest[2]
+        table, rejects, rejected, rows, lines, quotes = done[n]
         whole = replace(parts[n], byte_range=None)
         offset = before.get(whole, 0)
         before[whole] = offset + lines
@@ -174,7 +173,7 @@ def _renumbered(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> None:
             at = table.schema.get_field_index("row")
             table = table.set_column(at, "row", pc.add(table.column("row"), offset))
             rejects = [replace(r, row=r.row + offset) for r in rejects]
-        done[n] = (table, rejects, *rest)  # type: ignore[assignment]
+        done[n] = (table, rejects, rejected, rows, lines, quotes)
 
 
 class DaskCorrelator(IndicatorCorrelator):

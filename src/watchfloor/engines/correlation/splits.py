@@ -1,5 +1,6 @@
-"""Text logs cut into byte ranges at line starts, so that one large JSON-lines
-or Zeek log spreads over many tasks; and text logs compressed with gzip
+"""Text logs cut into byte ranges at line starts, so that one large JSON-lines,
+Zeek or CSV log spreads over many tasks (a CSV range counts its records and
+its quotes, see :func:`span_counts`); and text logs compressed with gzip
 (rotated Zeek logs, ``eve.json.gz``), read as they are, whole.
 
 A range ``(start, end)`` holds the lines whose first byte lies in it: where a
@@ -96,7 +97,7 @@ class _Span(io.RawIOBase):
 
 
 def is_gzip(path: str | os.PathLike[str]) -> bool:
-    """Whether the file is compressed with gzip (by its first two bytes)."""
+    """Whether the file is compressed with gzip (by its first bytes)."""
     with open(path, "rb") as fh:
         return fh.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
 
