@@ -280,7 +280,7 @@ def _read_csv(
     ``#close``) not rows and not reported. Either may be read in byte ranges
     (``log.byte_range``), its rows numbered from 1 within the range; a CSV
     range after the first takes its column names from the file's header
-    (which the caller checks no range starts inside a quoted field: see
+    (the caller checks that no range starts inside a quoted field: see
     ``dask_correlator``)."""
     skipped: list[int] = []  # the numbers of the rows the parser skipped
 
