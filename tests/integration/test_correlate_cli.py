@@ -155,7 +155,7 @@ def test_the_answers_of_a_zeek_dns_log_match_each_under_its_query(tmp_path: Path
     assert rows[1]["actor_names"] == "APT Example"
     assert "2 match(es) of 2 indicator value(s) in 4 row(s)" in result.output
     assert "dns.log:8: empty value" in result.output  # unset; "(empty)" is no value at all
-    assert "1 malformed row(s) skipped" in result.output
+    assert "1 malformed row(s) skipped (empty value 1):" in result.output
 
 
 def test_suricata_dns_events_match_through_their_arrays_of_queries_and_answers(
@@ -185,6 +185,7 @@ def test_suricata_dns_events_match_through_their_arrays_of_queries_and_answers(
         ("3", "dns.answers.rdata", "198.51.100.9"),
     ]
     assert "eve.json:1: empty value" in result.output  # a flow event: no DNS at all
+    assert "2 malformed row(s) skipped (empty value 2):" in result.output  # once a column
     assert "2 match(es) of 2 indicator value(s) in 3 row(s) × 2 columns" in result.output
 
 

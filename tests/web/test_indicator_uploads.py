@@ -183,6 +183,7 @@ def test_an_edr_log_of_epoch_milliseconds_and_arrays_is_read_in_the_unit_named(
     assert r.status_code == 200, r.text  # the times are no ISO 8601 text: all rejected
     assert r.json()["matches"] == 0 and len(r.json()["rejected"]) == 3
     assert {x["reason"] for x in r.json()["rejected"]} == {"missing or malformed timestamp"}
+    assert r.json()["rejected_by_reason"] == {"missing or malformed timestamp": 3}
     r = api.post(API, data=_form(version, value_column="hosts", ts_unit="minutes"), files=files)
     assert r.status_code == 422
     assert "edr.jsonl: no time unit 'minutes'" in r.json()["detail"]
@@ -244,6 +245,7 @@ def test_the_case_page_form_uploads_and_shows_what_matched(cell: Cell, tmp_path:
     assert "domain evil.example seen 1× (indicator of Actor A)" in r.text
     assert "indicator actors: Crew Z" in r.text
     assert "proxy.csv row 5: not an IPv4 address (1.2.3.4.5)" in r.text
+    assert "By reason: not an IPv4 address 1." in r.text
     assert "NATO UNCLASSIFIED" in r.text  # the page carries the items' marking
     case = browser.get(f"/cases/{VISIBLE_CASE}")
     assert "domain evil.example seen 1×" in case.text

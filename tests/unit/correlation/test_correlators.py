@@ -123,6 +123,7 @@ def test_matches_every_kind_within_validity_windows(
     assert got == EXPECTED
     assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
     assert result.rejected_count == 3
+    assert result.rejected_by_reason == {reason: 1 for reason in EXPECTED_REJECTS.values()}
     assert result.rows_read == len(ROWS)
 
 
@@ -295,6 +296,9 @@ def test_text_logs_cut_into_byte_ranges_give_the_lines_of_the_whole(
         (r.file, r.row, r.reason) for r in local.rejected
     )
     assert local.rejected_count == cut.rejected_count
+    assert local.rejected_by_reason == cut.rejected_by_reason
+    assert sum(local.rejected_by_reason.values()) == local.rejected_count
+    assert local.rejected_by_reason["not valid JSON"] == 1  # a reader's reject, by its kind
     assert local.rows_read == cut.rows_read
     assert local.rows_read == len(rows) + 1 + 2 * 200 + len(LISTED) + 150 + 60
     assert {m.row for m in cut.matches() if m.file == str(listed)} == {7, 8, 13}

@@ -6,6 +6,7 @@ import ipaddress
 import itertools
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,7 @@ from numba import njit
 
 from watchfloor.engines.correlation import IndicatorSet, _compiled
 from watchfloor.engines.correlation._compiled import T_REFERENCE, T_UNKNOWN
+from watchfloor.engines.correlation.base import reason_kind
 from watchfloor.engines.correlation.kernel import REASONS, Kernel, _type_codes, type_code
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
 from watchfloor.engines.correlation.keys import (
@@ -324,8 +326,10 @@ def test_rows_are_rejected_with_the_reference_reasons() -> None:
         }
     )
     with Kernel(IndicatorSet.build([]).index, KeyPlan(ipv4_prefixes=(32,))) as kernel:
-        matches, rejects, count = kernel.scan(batch, "log.csv")
-    assert matches.num_rows == 0 and count == 7
+        matches, rejects, tally = kernel.scan(batch, "log.csv")
+    assert matches.num_rows == 0 and sum(tally.values()) == 7
+    # every reject counted by its reason, the type as written left out
+    assert tally == Counter(reason_kind(r.reason).removesuffix(" mutex") for r in rejects)
     assert [(r.row, r.reason) for r in rejects] == [
         (0, REASONS[_compiled.R_IPV4]),
         (1, "empty value"),

@@ -10,7 +10,8 @@ number of seconds since the epoch), and reports the rows it could not parse.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,10 +35,24 @@ __all__ = [
     "ObservableReader",
     "Progress",
     "holds_lists",
+    "reason_kind",
+    "tally_reasons",
 ]
 
 #: How many rejected rows a result keeps for the report (all are counted).
 REJECTS_KEPT = 1000
+
+
+def reason_kind(reason: str) -> str:
+    """A reject's reason without its particulars ("not valid JSON: Expecting
+    value" -> "not valid JSON"), to count the rejects of a log by kind."""
+    return reason.split(":", 1)[0].strip()
+
+
+def tally_reasons(rows: Iterable[RejectedRow]) -> Counter[str]:
+    """Rejected rows counted by :func:`reason_kind`."""
+    return Counter(reason_kind(r.reason) for r in rows)
+
 
 #: The units a log's numeric times may be given in, as parts of a second.
 TIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
@@ -127,12 +142,20 @@ class CorrelationResult:
     rows_read: int = 0
     rejected_count: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    #: Every rejected row counted by its reason (:func:`reason_kind`), kept or not.
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
 
-    def add_rejects(self, rows: Sequence[RejectedRow], count: int | None = None) -> None:
+    def add_rejects(
+        self, rows: Sequence[RejectedRow], tally: Mapping[str, int] | None = None
+    ) -> None:
+        """Rejected rows: those to keep for the report (up to :data:`REJECTS_KEPT`
+        in all), and every one counted by reason (``tally``; else the rows')."""
         room = REJECTS_KEPT - len(self.rejected)
         if room > 0:
             self.rejected.extend(rows[:room])
-        self.rejected_count += len(rows) if count is None else count
+        counted = tally if tally is not None else tally_reasons(rows)
+        self.rejected_by_reason.update(counted)
+        self.rejected_count += sum(counted.values())
 
     def __len__(self) -> int:
         return int(self.table.num_rows)

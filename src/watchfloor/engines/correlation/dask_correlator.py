@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -31,6 +32,7 @@ from watchfloor.engines.correlation.base import (
     ObservableLog,
     ObservableReader,
     Progress,
+    tally_reasons,
 )
 from watchfloor.engines.correlation.indicator_set import IndicatorSet
 from watchfloor.engines.correlation.kernel import (
@@ -87,9 +89,10 @@ def _kernel(run: str, keys: pa.Table, plan: KeyPlan, threads: int | None) -> Ker
         return kernel
 
 
-#: What a task gives back: matches, rejected rows kept, rejected count, rows
-#: read, and for a byte range the lines that start in it and their quotes.
-_Done = tuple[pa.Table, list[RejectedRow], int, int, int, int]
+#: What a task gives back: matches, rejected rows kept, rejected rows counted
+#: by reason, rows read, and for a byte range the lines that start in it and
+#: their quotes.
+_Done = tuple[pa.Table, list[RejectedRow], Counter[str], int, int, int]
 
 
 def _run_partition(
@@ -111,15 +114,15 @@ def _run_partition(
 
     batches: list[pa.RecordBatch] = []
     rejects: list[RejectedRow] = []
-    count = 0
+    tally: Counter[str] = Counter()
     try:
         if log.format == "parquet":
             for matches, kept, n in correlate_parquet(kernel, log, on_rows):
                 if matches.num_rows:
                     batches.append(matches)
                 rejects.extend(kept[: max(0, 1000 - len(rejects))])
-                count += n
-            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, 0, 0
+                tally.update(n)
+            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, tally, rows, 0, 0
         stream = reader(log, reader_rejects.append)
         first = next(stream, None)
         if first is not None:
@@ -132,16 +135,16 @@ def _run_partition(
                 if matches.num_rows:
                     batches.append(matches)
                 rejects.extend(kept[: max(0, 1000 - len(rejects))])
-                count += n
+                tally.update(n)
     finally:
         kernel.close()
     rejects.extend(reader_rejects[: max(0, 1000 - len(rejects))])
-    count += len(reader_rejects)
+    tally.update(tally_reasons(reader_rejects))
     lines = quotes = 0
     if log.byte_range is not None:
         quote = b'"' if log.format == "csv" else None  # a CSV log's rows are its records
         lines, quotes = span_counts(log.path, log.byte_range, quote)
-    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, count, rows, lines, quotes
+    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, tally, rows, lines, quotes
 
 
 def _split_inside_quotes(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> set[int]:
@@ -276,8 +279,8 @@ class DaskCorrelator(IndicatorCorrelator):
             keys = None  # released with the last reference, on every worker
         result = CorrelationResult(indicators, MATCH_SCHEMA.empty_table())
         _renumbered(parts, done)
-        count = sum(done[n][2] for n in done)
-        result.add_rejects([r for n in sorted(done) for r in done[n][1]], count)
+        tally = sum((done[n][2] for n in done), Counter[str]())
+        result.add_rejects([r for n in sorted(done) for r in done[n][1]], tally)
         result.rows_read = read
         tables = [done[n][0] for n in sorted(done)]
         result.table = pa.concat_tables([MATCH_SCHEMA.empty_table(), *tables])

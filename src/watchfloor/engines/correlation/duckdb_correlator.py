@@ -72,11 +72,11 @@ class DuckDBCorrelator(IndicatorCorrelator):
         try:
             for log in logs:
                 if log.format == "parquet":
-                    for matches, rejects, count in correlate_parquet(kernel, log, on_rows):
+                    for matches, rejects, tally in correlate_parquet(kernel, log, on_rows):
                         if matches.num_rows:
                             batches.append(matches)
-                        if count:
-                            result.add_rejects(rejects, count)
+                        if tally:
+                            result.add_rejects(rejects, tally)
                     continue
                 reader_rejects: list[RejectedRow] = []
                 stream = self._reader(log, reader_rejects.append)
@@ -84,13 +84,13 @@ class DuckDBCorrelator(IndicatorCorrelator):
                 if first is None:
                     result.add_rejects(reader_rejects)
                     continue
-                for matches, rejects, count in correlate_batches(
+                for matches, rejects, tally in correlate_batches(
                     kernel, chain([first], stream), log, on_rows
                 ):
                     if matches.num_rows:
                         batches.append(matches)
-                    if count:
-                        result.add_rejects(rejects, count)
+                    if tally:
+                        result.add_rejects(rejects, tally)
                 result.add_rejects(reader_rejects)
         finally:
             kernel.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -306,7 +306,9 @@ def _us_expr(t: pa.DataType, unit: str | None) -> str:
     )
 
 
-Item = tuple[pa.RecordBatch, list[RejectedRow], int]
+#: What a scan gives: its matches (:data:`MATCH_SCHEMA`), the rejected rows
+#: kept for the report, and every rejected row counted by reason.
+Item = tuple[pa.RecordBatch, list[RejectedRow], Counter[str]]
 
 
 _DATABASES: dict[tuple[int | None, str | None], duckdb.DuckDBPyConnection] = {}
@@ -577,7 +579,14 @@ class Kernel:
             for no, value, typ, why in zip(nos, raw, kept_types, whys, strict=True):
                 reason = REASONS[why] + (str(typ) if why == nb.R_TYPE else "")
                 rejects.append(RejectedRow(file, int(no), value, reason))
-        return matches, rejects, int(j_row.size)
+        tally = Counter(
+            {
+                REASONS[code].strip(): int(n)
+                for code, n in enumerate(np.bincount(j_why, minlength=len(REASONS) + 1))
+                if n
+            }
+        )
+        return matches, rejects, tally
 
 
 def compile_kernel() -> None:

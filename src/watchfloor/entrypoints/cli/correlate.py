@@ -304,7 +304,8 @@ def correlate(
         err=True,
     )
     if result.rejected_count:
-        click.echo(f"{result.rejected_count:,} malformed row(s) skipped:", err=True)
+        tally = "; ".join(f"{why} {n:,}" for why, n in result.rejected_by_reason.most_common())
+        click.echo(f"{result.rejected_count:,} malformed row(s) skipped ({tally}):", err=True)
         for r in result.rejected[:_SHOWN]:
             click.echo(f"  {r}", err=True)
         if result.rejected_count > _SHOWN:

@@ -85,6 +85,7 @@ class IndicatorUploadResult:
     matches: list[Match]
     rejected_count: int
     rejected: list[RejectedRow]
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
     added: list[EvidenceItem] = field(default_factory=list)
     unlinked: list[tuple[EvidenceItem, list[str]]] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
@@ -106,6 +107,7 @@ class IndicatorUploadResult:
             "rows_read": self.rows_read,
             "matches": len(self.matches),
             "rejected_rows": self.rejected_count,
+            "rejected_by_reason": self.rejected_by_reason,
             "rejected": [
                 {"file": r.file, "row": r.row, "value": r.value, "reason": r.reason}
                 for r in self.rejected
@@ -266,6 +268,7 @@ def correlate_uploads(
         matches=matches,
         rejected_count=result.rejected_count,
         rejected=[replace(r, file=names.get(r.file, r.file)) for r in result.rejected[:SHOWN]],
+        rejected_by_reason=dict(result.rejected_by_reason.most_common()),
     )
     report.phase("Adding the matches to the case")
     now = app.clock()
