@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -132,9 +131,13 @@ def _columns(path: Path, fmt: str) -> list[str]:
 
 
 def _opens_as_json_object(path: Path) -> bool:
-    """Whether the file's first line that is not blank is a JSON object."""
+    """Whether the file's first line that is not blank is a JSON object (of
+    at most a MiB: whatever else the file is, it is not read whole for this)."""
     with _text(path) as fh:
-        for line in itertools.islice(fh, 1000):
+        for _ in range(1000):
+            line = fh.readline(_NAMES_FROM)
+            if not line:
+                break
             if line.strip():
                 try:
                     return isinstance(json.loads(line), dict)
