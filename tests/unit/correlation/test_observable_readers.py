@@ -584,3 +584,24 @@ def test_a_log_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path, name:
         parquet = tmp_path / "x.parquet.gz"
         parquet.write_bytes(gzip.compress(b"PAR1"))
         detect_log(parquet)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("bom", [False, True])
+def test_csv_logs_as_spreadsheets_export_them_read_alike(
+    tmp_path: Path, delimiter: str, bom: bool
+) -> None:
+    # Excel writes ";" where the comma is the decimal mark, and a byte-order
+    # mark in its "CSV UTF-8"; a field may hold another delimiter, quoted
+    plain = write_log(tmp_path / "plain.csv", ROWS)
+    lines = plain.read_text().splitlines()
+    rows = [line.split(",") for line in lines]
+    text = "\n".join(delimiter.join([*r, '"a, b; c"' if i else "note"]) for i, r in enumerate(rows))
+    odd = tmp_path / "export.csv"
+    odd.write_bytes(("\ufeff" if bom else "").encode() + text.encode() + b"\n")
+    expected = [r for b in read_observables(detect_log(plain), print) for r in b.to_pylist()]
+    log = detect_log(odd)
+    assert (log.ts_column, log.value_column, log.type_column) == ("timestamp", "value", "type")
+    rejects: list[RejectedRow] = []
+    assert [r for b in read_observables(log, rejects.append) for r in b.to_pylist()] == expected
+    assert rejects == []

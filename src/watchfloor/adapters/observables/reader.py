@@ -84,6 +84,7 @@ _FORMATS = {
 }
 _BATCH = 65_536
 _NAMES_FROM = 1 << 20  # bytes of JSON lines whose objects name the columns
+_DELIMITERS = (",", ";", "\t", "|")  # a CSV log's, the usual first
 
 
 def _format_of(path: Path) -> str:
@@ -112,9 +113,7 @@ def _columns(path: Path, fmt: str) -> list[str]:
     if fmt == "parquet":
         return list(pq.read_schema(path).names)
     if fmt == "csv":
-        with _text(path, newline="") as fh:
-            header = fh.readline()
-        return next(iter(csv.reader([header])), [])
+        return csv_header(path)[0]
     # JSON lines: the names in the objects of the first MiB (an event log
     # mixes kinds of events, each with fields of its own)
     names: dict[str, None] = {}
@@ -128,6 +127,18 @@ def _columns(path: Path, fmt: str) -> list[str]:
                 if isinstance(obj, dict):
                     names.update(dict.fromkeys(json_names(obj)))
     return list(names)
+
+
+def csv_header(path: Path) -> tuple[list[str], str]:
+    """A CSV log's column names and its delimiter: of ``,``, ``;`` (as Excel
+    writes CSV where the comma is the decimal mark), tab and ``|``, the one
+    that cuts the header into the most names (a comma where none does). A
+    byte-order mark (Excel's "CSV UTF-8") is no part of the first name."""
+    with _text(path, newline="") as fh:
+        header = fh.readline(_NAMES_FROM).removeprefix("\ufeff")
+    cuts = {d: next(csv.reader([header], delimiter=d), []) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: len(cuts[d]))  # the first of equals: ","
+    return cuts[best], best
 
 
 def _opens_as_json_object(path: Path) -> bool:
@@ -309,8 +320,10 @@ def _read_csv(
     if zeek is not None:
         read.column_names, first, next_line = zeek.fields, zeek.fields[0], 1
         parse.delimiter, parse.quote_char = zeek.separator, False
-    elif log.byte_range is not None and log.byte_range[0] > 0:  # no header in this range
-        read.column_names, next_line = _columns(Path(log.path), "csv"), 1
+    else:
+        names, parse.delimiter = csv_header(Path(log.path))
+        if log.byte_range is not None and log.byte_range[0] > 0:  # no header in this range
+            read.column_names, next_line = names, 1
     columns = list(dict.fromkeys([*wanted, first] if first else wanted))
     convert = pacsv.ConvertOptions(
         include_columns=columns, column_types={c: pa.string() for c in columns}
