@@ -597,7 +597,7 @@ def test_csv_logs_as_spreadsheets_export_them_read_alike(
     lines = plain.read_text().splitlines()
     rows = [line.split(",") for line in lines]
     text = "\n".join(delimiter.join([*r, '"a, b; c"' if i else "note"]) for i, r in enumerate(rows))
-    odd = tmp_path / "export.csv"
+    odd = tmp_path / ("export.tsv" if delimiter == "\t" else "export.csv")
     odd.write_bytes(("\ufeff" if bom else "").encode() + text.encode() + b"\n")
     expected = [r for b in read_observables(detect_log(plain), print) for r in b.to_pylist()]
     log = detect_log(odd)

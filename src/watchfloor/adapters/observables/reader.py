@@ -76,6 +76,7 @@ VALUE_NAMES = ("value", "observable", "indicator", "ioc", "artifact", "observed_
 TYPE_NAMES = ("type", "kind", "observable_type", "value_type", "ioc_type")
 _FORMATS = {
     ".csv": "csv",
+    ".tsv": "csv",  # the delimiter is told from the header
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "jsonl",
@@ -102,7 +103,7 @@ def _format_of(path: Path) -> str:
             return "jsonl"
         raise ObservableLogError(
             f"{path}: cannot tell the format from the suffix {suffix!r}; "
-            "expected .csv, .jsonl/.ndjson, .parquet or a Zeek log (the text ones may be .gz)"
+            "expected .csv/.tsv, .jsonl/.ndjson, .parquet or a Zeek log (the text ones may be .gz)"
         )
     return fmt
 
