@@ -194,19 +194,8 @@ def detect_log(
 ) -> ObservableLog:
     """Describe a log: its format (from the suffix) and its columns (by name);
     ``ts_unit``, that its times are numbers in that unit (:data:`TIME_UNITS`)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ObservableLogError(f"{p}: no such file")
-    if ts_unit is not None and ts_unit not in TIME_UNITS:
-        units = ", ".join(TIME_UNITS)
-        raise ObservableLogError(f"{p}: no time unit {ts_unit!r} (units: {units})")
-    fmt = format or _format_of(p)
-    cols = _columns(p, fmt)
-    ts = _pick(cols, ts_column, TS_NAMES, "timestamp", p)
-    value = _pick(cols, value_column, VALUE_NAMES, "value", p)
-    typ = _pick(cols, type_column, TYPE_NAMES, "type", p)
-    assert ts is not None and value is not None
-    return ObservableLog(str(p), fmt, ts, value, typ, ts_unit=ts_unit)
+    [log] = _detect(path, format, ts_column, [value_column], type_column, ts_unit)
+    return log
 
 
 def detect_logs(
@@ -219,14 +208,32 @@ def detect_logs(
 ) -> list[ObservableLog]:
     """:func:`detect_log` once for each of ``value_columns`` (a log read once
     for each, such as both ends of a connection), or once with the value
-    column found by name where none is given."""
+    column found by name where none is given; the file is looked at once."""
     values: Sequence[str | None] = value_columns or [None]
-    return [
-        detect_log(
-            path, ts_column=ts_column, value_column=value, type_column=type_column, ts_unit=ts_unit
-        )
-        for value in values
-    ]
+    return _detect(path, None, ts_column, values, type_column, ts_unit)
+
+
+def _detect(
+    path: str | Path,
+    format: str | None,
+    ts_column: str | None,
+    value_columns: Sequence[str | None],
+    type_column: str | None,
+    ts_unit: str | None,
+) -> list[ObservableLog]:
+    p = Path(path)
+    if not p.is_file():
+        raise ObservableLogError(f"{p}: no such file")
+    if ts_unit is not None and ts_unit not in TIME_UNITS:
+        units = ", ".join(TIME_UNITS)
+        raise ObservableLogError(f"{p}: no time unit {ts_unit!r} (units: {units})")
+    fmt = format or _format_of(p)
+    cols = _columns(p, fmt)
+    ts = _pick(cols, ts_column, TS_NAMES, "timestamp", p)
+    values = [_pick(cols, wanted, VALUE_NAMES, "value", p) for wanted in value_columns]
+    typ = _pick(cols, type_column, TYPE_NAMES, "type", p)
+    assert ts is not None and None not in values
+    return [ObservableLog(str(p), fmt, ts, str(v), typ, ts_unit=ts_unit) for v in values]
 
 
 def parquet_row_count(log: ObservableLog) -> int:
