@@ -331,17 +331,8 @@ def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
             con.execute(f"COPY ({head.format(ts=ts)}) TO '{path}' ({options})")
         paths[suffix] = path
     zeek = directory / f"{obs_path.stem}-head{rows}.zeek.log"
-    if not zeek.exists():
-        body = zeek.with_suffix(".body")
-        epoch = "printf('%.6f', epoch(timestamp)) AS ts"
-        con.execute(
-            f"COPY ({head.format(ts=epoch)}) TO '{body}' (FORMAT csv, DELIMITER '\t', HEADER false)"
-        )
-        header = "#separator \\x09\n#unset_field\t-\n#fields\tts\tvalue\ttype\n"
-        with zeek.open("w") as out, body.open() as rows_in:
-            out.write(header + "#types\ttime\tstring\tstring\n")
-            shutil.copyfileobj(rows_in, out)
-        body.unlink()
+    epoch = "printf('%.6f', epoch(timestamp)) AS ts"
+    _zeek_log(con, head.format(ts=epoch), zeek, {"ts": "time", "value": "string", "type": "string"})
     paths["zeek.log"] = zeek
     # the same values two a row, as lists (a DNS answer's addresses and
     # names): Zeek's JSON arrays and its own vector fields; the kind inferred
@@ -355,15 +346,8 @@ def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
         con.execute(f"COPY ({pairs}) TO '{lists}' (FORMAT json)")
     paths["lists.jsonl"] = lists
     vectors = directory / f"{obs_path.stem}-head{rows}.lists.log"
-    if not vectors.exists():
-        body = vectors.with_suffix(".body")
-        flat = f"SELECT printf('%.6f', ts), array_to_string(value, ',') FROM ({pairs})"
-        con.execute(f"COPY ({flat}) TO '{body}' (FORMAT csv, DELIMITER '\t', HEADER false)")
-        header = "#separator \\x09\n#set_separator\t,\n#unset_field\t-\n#fields\tts\tvalue\n"
-        with vectors.open("w") as out, body.open() as rows_in:
-            out.write(header + "#types\ttime\tvector[string]\n")
-            shutil.copyfileobj(rows_in, out)
-        body.unlink()
+    flat = f"SELECT printf('%.6f', ts), array_to_string(value, ',') FROM ({pairs})"
+    _zeek_log(con, flat, vectors, {"ts": "time", "value": "vector[string]"})
     paths["lists.log"] = vectors
     # as collectors hand them over: rotated and compressed with gzip
     for suffix in ("jsonl", "zeek.log"):
@@ -374,6 +358,23 @@ def head_logs(directory: Path, obs_path: Path, rows: int) -> dict[str, Path]:
         paths[f"{suffix}.gz"] = packed
     con.close()
     return paths
+
+
+def _zeek_log(
+    con: duckdb.DuckDBPyConnection, query: str, path: Path, types: dict[str, str]
+) -> None:
+    """The rows of ``query`` as a Zeek log of fields ``types`` (name -> Zeek
+    type), its header first (written once, then reused)."""
+    if path.exists():
+        return
+    body = path.with_suffix(".body")
+    con.execute(f"COPY ({query}) TO '{body}' (FORMAT csv, DELIMITER '\t', HEADER false)")
+    header = ["#separator \\x09", "#set_separator\t,", "#unset_field\t-"]
+    header += ["\t".join(["#fields", *types]), "\t".join(["#types", *types.values()])]
+    with path.open("w") as out, body.open() as rows_in:
+        out.write("\n".join(header) + "\n")
+        shutil.copyfileobj(rows_in, out)
+    body.unlink()
 
 
 def formats(
