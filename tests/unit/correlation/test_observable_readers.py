@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from tests.unit.correlation.helpers import write_log
 
 from watchfloor.adapters.observables import ObservableLogError, detect_log, read_observables
-from watchfloor.engines.correlation import RejectedRow
+from watchfloor.engines.correlation import ObservableLog, RejectedRow
 
 ROWS = [
     ("2025-03-01T10:00:00Z", "192.0.2.1", "ipv4-addr"),
@@ -24,12 +25,19 @@ ROWS = [
 ]
 
 
+def _rows(
+    log: ObservableLog, rejects: Callable[[RejectedRow], None] = lambda r: None
+) -> list[dict[str, object]]:
+    """Every row a reader gives for ``log``, as a dict."""
+    return [r for b in read_observables(log, rejects) for r in b.to_pylist()]
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
 def test_each_format_reads_as_row_numbered_batches(tmp_path: Path, suffix: str) -> None:
     log = detect_log(write_log(tmp_path / f"log{suffix}", ROWS))
     assert (log.ts_column, log.value_column, log.type_column) == ("timestamp", "value", "type")
     rejects: list[RejectedRow] = []
-    rows = [r for b in read_observables(log, rejects.append) for r in b.to_pylist()]
+    rows = _rows(log, rejects.append)
     assert [r["value"] for r in rows] == [v for _, v, _ in ROWS]
     first_row = {".csv": 2, ".jsonl": 1, ".parquet": 0}[suffix]
     assert [r["row_no"] for r in rows] == [first_row, first_row + 1, first_row + 2]
@@ -54,7 +62,7 @@ def test_csv_rows_with_the_wrong_field_count_are_skipped_and_reported_by_line(
         "2025-03-01T10:00:02Z,evil.example,domain\n"
     )
     rejects: list[RejectedRow] = []
-    rows = [r for b in read_observables(detect_log(path), rejects.append) for r in b.to_pylist()]
+    rows = _rows(detect_log(path), rejects.append)
     assert [r["row_no"] for r in rows] == [2, 4]
     assert [(r.row, r.reason) for r in rejects] == [(3, "expected 3 fields, found 2")]
 
@@ -69,7 +77,7 @@ def test_json_lines_that_are_not_objects_are_reported_by_line(tmp_path: Path) ->
         '{"timestamp": 1740823200, "value": "evil.example"}\n'
     )
     rejects: list[RejectedRow] = []
-    rows = [r for b in read_observables(detect_log(path), rejects.append) for r in b.to_pylist()]
+    rows = _rows(detect_log(path), rejects.append)
     assert [(r["row_no"], r["ts"]) for r in rows] == [
         (1, "2025-03-01T10:00:00Z"),
         (5, "2025-03-01 10:00:00.000000Z"),
@@ -224,7 +232,7 @@ def test_plain_json_lines_take_the_fast_path_in_blocks(
     path.write_text("".join(good % i for i in range(100)) + "{bad\n" + good % 100)
     calls = _slow_blocks(monkeypatch, 1000)
     rejects: list[RejectedRow] = []
-    rows = [r for b in read_observables(detect_log(path), rejects.append) for r in b.to_pylist()]
+    rows = _rows(detect_log(path), rejects.append)
     assert [r["row_no"] for r in rows] == [*range(1, 101), 102]
     assert [r["value"] for r in rows][-2:] == ["192.0.2.99", "192.0.2.100"]
     assert [(r.row, r.reason.split(":")[0]) for r in rejects] == [(101, "not valid JSON")]
@@ -238,7 +246,7 @@ def test_empty_lines_keep_json_lines_on_the_fast_path(
     good = '{"timestamp": "2025-03-01T10:00:00Z", "value": "192.0.2.%d"}'
     path.write_text("\n" + "\n\n".join(good % i for i in range(100)) + "\r\n\r\n")
     calls = _slow_blocks(monkeypatch, 700)
-    rows = [r for b in read_observables(detect_log(path), lambda r: None) for r in b.to_pylist()]
+    rows = _rows(detect_log(path))
     assert calls == []
     assert [r["row_no"] for r in rows] == list(range(2, 202, 2))
     assert rows[-1]["value"] == "192.0.2.99"
@@ -255,7 +263,7 @@ def test_arrays_of_values_take_the_fast_path_nested_or_not(
     )
     calls = _slow_blocks(monkeypatch, 600)
     log = detect_log(path, value_column="related.ip")
-    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    rows = _rows(log)
     assert calls == []
     assert [r["row_no"] for r in rows] == list(range(1, 52))
     assert rows[7]["value"] == ["192.0.2.7", "10.0.0.7"]
@@ -278,12 +286,12 @@ def test_a_field_of_each_object_of_an_array_reads_as_a_list_on_the_fast_path(
     path.write_text("".join(dns % (i, i, i, i) for i in range(40)) + alert)
     calls = _slow_blocks(monkeypatch, 900)
     answers = detect_log(path, value_column="dns.answers.rdata")
-    rows = [r for b in read_observables(answers, lambda r: None) for r in b.to_pylist()]
+    rows = _rows(answers)
     assert calls == []
     assert [r["value"] for r in rows][:2] == [["192.0.2.0", None], ["192.0.2.1", None]]
     assert rows[-1]["value"] is None  # no dns: no value (reported empty by the correlator)
     queries = detect_log(path, value_column="dns.queries.rrname")
-    values = [r["value"] for b in read_observables(queries, lambda r: None) for r in b.to_pylist()]
+    values = [r["value"] for r in _rows(queries)]
     assert values[39] == ["q39.example"] and len(values) == 41
     assert calls == []
 
@@ -380,7 +388,7 @@ def test_zeek_style_json_lines_with_numeric_times_take_the_fast_path(
     path.write_text("".join(line % (1591367999.305988 + i, i, i) for i in range(200)))
     calls = _slow_blocks(monkeypatch, 4000)
     log = detect_log(path, value_column="id.resp_h")
-    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    rows = _rows(log)
     assert calls == []  # every block through Arrow's reader, none line by line
     assert [r["row_no"] for r in rows] == list(range(1, 201))
     assert rows[0]["ts"] == datetime(2020, 6, 5, 14, 39, 59, 305988, tzinfo=UTC)
@@ -447,7 +455,7 @@ def test_a_dotted_name_takes_its_own_key_before_the_nested_path(tmp_path: Path) 
     path = tmp_path / "log.jsonl"
     path.write_bytes(b"\n".join(_NESTED_LINES[:11]) + b"\n")
     log = detect_log(path, value_column="destination.ip")
-    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    rows = _rows(log)
     assert [r["value"] for r in rows] == [  # lists, as one line holds an array of objects
         ["192.0.2.1"], ["192.0.2.2"], ["192.0.2.3"], ["192.0.2.4"], ["192.0.2.5"],
         None, None, None, ["192.0.2.8"], ["8"], ['{"v4": "192.0.2.9"}'],
@@ -484,7 +492,7 @@ def test_zeek_logs_read_by_their_header_with_times_unset_marks_and_escapes(
     log = detect_log(path, value_column="id.resp_h")
     assert (log.format, log.ts_column, log.value_column) == ("zeek", "ts", "id.resp_h")
     rejects: list[RejectedRow] = []
-    rows = [r for b in read_observables(log, rejects.append) for r in b.to_pylist()]
+    rows = _rows(log, rejects.append)
     assert [(r["row_no"], r["value"]) for r in rows] == [
         (9, "192.0.2.1"),
         (10, None),  # "-": unset
@@ -500,7 +508,7 @@ def test_zeek_logs_read_by_their_header_with_times_unset_marks_and_escapes(
     # the cut line is reported; the #close line is the log's own, not a row
     assert [(r.row, r.reason) for r in rejects] == [(11, "expected 8 fields, found 1")]
     queries = detect_log(path, value_column="query")
-    values = [r["value"] for b in read_observables(queries, lambda r: None) for r in b.to_pylist()]
+    values = [r["value"] for r in _rows(queries)]
     assert values == ["evil.example", "", None, "www.example"]  # \x2e, (empty), -
 
 
@@ -516,7 +524,7 @@ def test_zeek_sets_and_vectors_read_as_lists_of_their_elements(tmp_path: Path) -
         + "1591367999.8\tweird.example\ta\\x3bb;c\n"  # the separator, escaped, in an element
     )
     log = detect_log(path, value_column="answers")
-    rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+    rows = _rows(log)
     assert [(r["row_no"], r["value"]) for r in rows] == [
         (7, ["192.0.2.1", "cdn.evil.example", "2001:db8::1"]),
         (8, None),  # unset
@@ -524,7 +532,7 @@ def test_zeek_sets_and_vectors_read_as_lists_of_their_elements(tmp_path: Path) -
         (10, ["a;b", "c"]),
     ]
     queries = detect_log(path, value_column="query")  # a plain string field stays text
-    values = [r["value"] for b in read_observables(queries, lambda r: None) for r in b.to_pylist()]
+    values = [r["value"] for r in _rows(queries)]
     assert values == ["evil.example", "nx.example", "empty.example", "weird.example"]
 
 
@@ -540,7 +548,7 @@ def test_zeek_logs_written_as_json_are_read_as_json_lines_whatever_their_name(
     for path in (plain, packed):
         log = detect_log(path, value_column="id.resp_h")
         assert (log.format, log.ts_column) == ("jsonl", "ts")
-        rows = [r for b in read_observables(log, lambda r: None) for r in b.to_pylist()]
+        rows = _rows(log)
         assert [r["value"] for r in rows] == ["192.0.2.1"]
     odd = tmp_path / "notes.log"
     odd.write_text("[1, 2]\n")  # JSON, but no object: no log of ours
@@ -576,7 +584,7 @@ def test_a_log_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path, name:
     for path in (plain, packed):
         log = detect_log(path, value_column=value)
         rejects: list[RejectedRow] = []
-        rows = [r for b in read_observables(log, rejects.append) for r in b.to_pylist()]
+        rows = _rows(log, rejects.append)
         seen.append((log.format, log.ts_column, rows, [(r.row, r.reason) for r in rejects]))
     assert seen[0] == seen[1]
     assert seen[0][2] and seen[0][3]  # rows and a report, both
@@ -599,9 +607,9 @@ def test_csv_logs_as_spreadsheets_export_them_read_alike(
     text = "\n".join(delimiter.join([*r, '"a, b; c"' if i else "note"]) for i, r in enumerate(rows))
     odd = tmp_path / ("export.tsv" if delimiter == "\t" else "export.csv")
     odd.write_bytes(("\ufeff" if bom else "").encode() + text.encode() + b"\n")
-    expected = [r for b in read_observables(detect_log(plain), print) for r in b.to_pylist()]
+    expected = _rows(detect_log(plain))
     log = detect_log(odd)
     assert (log.ts_column, log.value_column, log.type_column) == ("timestamp", "value", "type")
     rejects: list[RejectedRow] = []
-    assert [r for b in read_observables(log, rejects.append) for r in b.to_pylist()] == expected
+    assert _rows(log, rejects.append) == expected
     assert rejects == []
