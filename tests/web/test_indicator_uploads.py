@@ -146,10 +146,10 @@ def test_a_zeek_log_is_read_through_the_column_the_uploader_names(
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["rows_read"] == 4 and out["matches"] == 2  # evil\x2eexample and www.evil.example
-    assert sorted((x["file"], x["row"], x["reason"]) for x in out["rejected"]) == [
-        ("dns.log", 10, "empty value"),  # (empty)
+    # (empty), and unset with a malformed time: no value, not malformed rows
+    assert out["without_value"] == 2
+    assert [(x["file"], x["row"], x["reason"]) for x in out["rejected"]] == [
         ("dns.log", 11, "expected 8 fields, found 1"),
-        ("dns.log", 12, "missing or malformed timestamp"),
     ]
     assert [a["title"] for a in out["added"]] == [
         "domain evil.example seen 2× (indicator of Actor A)"
@@ -249,6 +249,35 @@ def test_the_case_page_form_uploads_and_shows_what_matched(cell: Cell, tmp_path:
     assert "NATO UNCLASSIFIED" in r.text  # the page carries the items' marking
     case = browser.get(f"/cases/{VISIBLE_CASE}")
     assert "domain evil.example seen 1×" in case.text
+
+
+def test_the_page_counts_the_rows_without_a_value_apart_from_malformed_ones(
+    cell: Cell, tmp_path: Path
+) -> None:
+    # a mixed proxy log: a connection without a host is no malformed row
+    browser = cell.browser(Role.WATCH_ANALYST)
+    page = browser.get(f"/cases/{VISIBLE_CASE}")
+    log = tmp_path / "proxy.jsonl"
+    events = [
+        {"ts": "2025-02-01T00:00:00Z", "host": "www.evil.example"},
+        {"ts": "2025-02-01T00:00:01Z", "bytes": 1200},
+        {"ts": "2025-02-01T00:00:02Z", "host": None},
+        {"ts": "2025-02-01T00:00:03Z", "host": "evil..example"},
+    ]
+    log.write_text("".join(json.dumps(e) + "\n" for e in events))
+    ours = indicator_bundle(actor="Actor A")
+    files = [
+        ("indicators", ("feed-a.json", json.dumps(ours).encode(), "application/json")),
+        ("observables", ("proxy.jsonl", log.read_bytes(), "application/x-ndjson")),
+    ]
+    version = version_of(cell.api(Role.WATCH_ANALYST), VISIBLE_CASE)
+    form = {**_form(version, value_column="host"), "csrf_token": csrf_of(page.text)}
+    r = browser.post(PAGE, data=form, files=files)
+    assert r.status_code == 200, r.text
+    assert "1 match(es) of 1 indicator value(s) in 4 row(s)" in r.text
+    assert "1 malformed row(s) skipped" in r.text
+    assert "2 row(s) without a value (null, unset, blank" in r.text
+    assert "By reason: not a domain name 1." in r.text
 
 
 def _big_log(tmp_path: Path, rows: int) -> tuple[str, tuple[str, bytes, str]]:

@@ -421,7 +421,7 @@ LISTED: list[tuple[str, list[str] | None, str | None]] = [
     (_ts(2), ["203.0.113.99", "300.1.1.1"], "ipv4"),  # in the CIDR; malformed
     (_ts(90), ["203.0.113.99"], None),  # after the CIDR's valid_until
     (_ts(3), [], None),
-    (_ts(4), None, None),
+    ("yesterday", None, None),  # no value: whatever its time, nothing to report
     ("yesterday", ["198.51.100.7", "evil.example"], None),
     (_ts(5), ["D41D8CD98F00B204E9800998ECF8427E", "http://login.evil.example/x"], None),
 ]
@@ -434,7 +434,6 @@ LISTED_MATCHES = {
 }
 LISTED_REJECTS = [
     (1, "300.1.1.1", "not an IPv4 address"),
-    (4, None, "empty value"),
     (5, "198.51.100.7", "missing or malformed timestamp"),
     (5, "evil.example", "missing or malformed timestamp"),
 ]
@@ -472,6 +471,7 @@ def test_each_value_of_a_list_matches_under_its_row(
     assert got == LISTED_MATCHES
     rejects = sorted(((r.row - first, r.value, r.reason) for r in result.rejected), key=str)
     assert rejects == sorted(LISTED_REJECTS, key=str)
+    assert result.without_value == 1  # the null list; the empty one holds no value at all
     assert result.rows_read == len(LISTED)  # rows, not values
 
 

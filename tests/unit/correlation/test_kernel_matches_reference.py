@@ -17,7 +17,7 @@ from numba import njit
 
 from watchfloor.engines.correlation import IndicatorSet, _compiled
 from watchfloor.engines.correlation._compiled import T_REFERENCE, T_UNKNOWN
-from watchfloor.engines.correlation.base import reason_kind
+from watchfloor.engines.correlation.base import NO_VALUE, reason_kind
 from watchfloor.engines.correlation.kernel import REASONS, Kernel, _type_codes, type_code
 from watchfloor.engines.correlation.key_index import KeyIndex, PlanArrays, string_buffers
 from watchfloor.engines.correlation.keys import (
@@ -319,20 +319,25 @@ def test_edge_cases_agree() -> None:
 def test_rows_are_rejected_with_the_reference_reasons() -> None:
     batch = pa.record_batch(
         {
-            "row_no": pa.array(range(7), pa.int64()),
-            "ts": pa.array(["2025-01-01T00:00:00Z"] * 6 + ["not a time"]),
-            "value": ["1.2.3.999", "   ", "x", "evil..example", "abc", "1.2.3.4", "1.2.3.4"],
-            "type": [None, None, None, "domain", "sha1", "mutex", None],
+            "row_no": pa.array(range(9), pa.int64()),
+            "ts": pa.array(["2025-01-01T00:00:00Z"] * 6 + ["not a time"] * 3),
+            "value": [
+                *("1.2.3.999", "   ", "x", "evil..example", "abc", "1.2.3.4"),
+                *("1.2.3.4", "", None),
+            ],
+            "type": [None, None, None, "domain", "sha1", "mutex", None, None, "ipv4"],
         }
     )
     with Kernel(IndicatorSet.build([]).index, KeyPlan(ipv4_prefixes=(32,))) as kernel:
         matches, rejects, tally = kernel.scan(batch, "log.csv")
-    assert matches.num_rows == 0 and sum(tally.values()) == 7
-    # every reject counted by its reason, the type as written left out
+    assert matches.num_rows == 0 and sum(tally.values()) == 9
+    # rows without a value (blank, empty, null), whatever their time, are
+    # counted apart and not reported; every reject counted by its reason, the
+    # type as written left out
+    assert tally.pop(NO_VALUE) == 3
     assert tally == Counter(reason_kind(r.reason).removesuffix(" mutex") for r in rejects)
     assert [(r.row, r.reason) for r in rejects] == [
         (0, REASONS[_compiled.R_IPV4]),
-        (1, "empty value"),
         (2, "cannot tell the kind of value"),
         (3, "not a domain name"),
         (4, "not a SHA-1 (40 hex digits) hash"),

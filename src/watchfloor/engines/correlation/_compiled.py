@@ -56,7 +56,9 @@ T_HASH = 9  # hash of unstated algorithm: by length
 T_UNKNOWN = 10  # a type name nobody knows
 T_REFERENCE = 11  # a type name with non-ASCII characters: the reference reads it
 
-# Reasons a row is rejected (see REASONS in kernel.py), in the order they are tested.
+# Reasons a row is skipped (see REASONS in kernel.py), in the order they are
+# tested, but for R_EMPTY, tested first: a row without a value is no row to
+# correlate (counted apart, not rejected), whatever its time.
 R_TS = 1
 R_EMPTY = 2
 R_TYPE = 3
@@ -1588,10 +1590,10 @@ def _scan_rows(
         while b > a and data[_u(b - 1)] == _SPACE:
             b -= 1
         t = types[_u(r)]
-        if ts_null[_u(r)]:
-            why = R_TS
-        elif is_null[_u(r)] or a == b:
+        if is_null[_u(r)] or a == b:  # no value: its time does not matter
             why = R_EMPTY
+        elif ts_null[_u(r)]:
+            why = R_TS
         else:
             if t == T_REFERENCE:
                 f_row[_u(nf)] = r

@@ -26,6 +26,7 @@ from watchfloor.engines.correlation.model import Match, RejectedRow
 __all__ = [
     "INSTANTS_US",
     "MATCH_SCHEMA",
+    "NO_VALUE",
     "NUMBER_PATTERN",
     "TEXT_LIST",
     "TIME_UNITS",
@@ -41,6 +42,12 @@ __all__ = [
 
 #: How many rejected rows a result keeps for the report (all are counted).
 REJECTS_KEPT = 1000
+
+#: Why a row is skipped without being malformed: its value field is null,
+#: unset (Zeek's ``-``), absent (a JSON object without it: another kind of
+#: event in a mixed log) or blank. Counted apart (``without_value``), never
+#: reported row by row.
+NO_VALUE = "no value"
 
 
 def reason_kind(reason: str) -> str:
@@ -144,16 +151,20 @@ class CorrelationResult:
     rejected: list[RejectedRow] = field(default_factory=list)
     #: Every rejected row counted by its reason (:func:`reason_kind`), kept or not.
     rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    #: Rows (or elements of a list) skipped as they hold no value (:data:`NO_VALUE`).
+    without_value: int = 0
 
     def add_rejects(
         self, rows: Sequence[RejectedRow], tally: Mapping[str, int] | None = None
     ) -> None:
         """Rejected rows: those to keep for the report (up to :data:`REJECTS_KEPT`
-        in all), and every one counted by reason (``tally``; else the rows')."""
+        in all), and every one counted by reason (``tally``, where
+        :data:`NO_VALUE` counts the rows without a value; else the rows')."""
         room = REJECTS_KEPT - len(self.rejected)
         if room > 0:
             self.rejected.extend(rows[:room])
-        counted = tally if tally is not None else tally_reasons(rows)
+        counted = Counter(tally if tally is not None else tally_reasons(rows))
+        self.without_value += counted.pop(NO_VALUE, 0)
         self.rejected_by_reason.update(counted)
         self.rejected_count += sum(counted.values())
 

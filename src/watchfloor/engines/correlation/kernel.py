@@ -32,6 +32,7 @@ from watchfloor.engines.correlation import _compiled as nb
 from watchfloor.engines.correlation.base import (
     INSTANTS_US,
     MATCH_SCHEMA,
+    NO_VALUE,
     NUMBER_PATTERN,
     TIME_UNITS,
     ObservableLog,
@@ -73,10 +74,11 @@ INPUT_SCHEMA = pa.schema(
 )
 _REJECTS_PER_BATCH = 1000  # kept for the report; all are counted
 
-#: Why a row was skipped, by the kernel's reason code (tested in this order).
+#: Why a row was skipped, by the kernel's reason code; all but :data:`NO_VALUE`
+#: (a row without a value: counted apart, not rejected) are malformed rows.
 REASONS = {
     nb.R_TS: "missing or malformed timestamp",
-    nb.R_EMPTY: "empty value",
+    nb.R_EMPTY: NO_VALUE,
     nb.R_TYPE: "unknown observable type ",  # + the type as written
     nb.R_KIND: "cannot tell the kind of value",
     nb.R_IPV4: "not an IPv4 address",
@@ -245,9 +247,9 @@ def _filled(array: pa.Array) -> np.ndarray:
 def _flattened(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
     """A column of lists as its elements and the row each belongs to (None
     for any other column). A null list stands for one null value, as a null
-    field of a column of single values does (reported as empty); an empty
-    list holds no value, and a null element is none (an object of an array
-    without the field, a JSON null)."""
+    field of a column of single values does (a row without a value, counted
+    as such); an empty list holds no value at all, and a null element is none
+    (an object of an array without the field, a JSON null)."""
     if not holds_lists(values.type):
         return None
     unset = values.is_null().to_numpy(zero_copy_only=False)
@@ -568,6 +570,18 @@ class Kernel:
             ],
             schema=MATCH_SCHEMA,
         )
+        # every skipped row counted by reason, those without a value (null,
+        # unset, absent, blank: nothing to correlate) too, as NO_VALUE
+        tally = Counter(
+            {
+                REASONS[code].strip(): int(n)
+                for code, n in enumerate(np.bincount(j_why, minlength=len(REASONS) + 1))
+                if n
+            }
+        )
+        if tally[NO_VALUE]:  # and only the malformed ones reported
+            malformed = j_why != nb.R_EMPTY
+            j_row, j_why = j_row[malformed], j_why[malformed]
         rejects: list[RejectedRow] = []
         if j_row.size:
             order = np.argsort(j_row, kind="stable")[:_REJECTS_PER_BATCH]
@@ -579,13 +593,6 @@ class Kernel:
             for no, value, typ, why in zip(nos, raw, kept_types, whys, strict=True):
                 reason = REASONS[why] + (str(typ) if why == nb.R_TYPE else "")
                 rejects.append(RejectedRow(file, int(no), value, reason))
-        tally = Counter(
-            {
-                REASONS[code].strip(): int(n)
-                for code, n in enumerate(np.bincount(j_why, minlength=len(REASONS) + 1))
-                if n
-            }
-        )
         return matches, rejects, tally
 
 

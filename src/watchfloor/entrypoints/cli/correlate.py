@@ -303,6 +303,12 @@ def correlate(
         f"written to {out}",
         err=True,
     )
+    if result.without_value:
+        click.echo(
+            f"{result.without_value:,} row(s) without a value (null, unset, blank, "
+            "or an event without the column): skipped",
+            err=True,
+        )
     if result.rejected_count:
         tally = "; ".join(f"{why} {n:,}" for why, n in result.rejected_by_reason.most_common())
         click.echo(f"{result.rejected_count:,} malformed row(s) skipped ({tally}):", err=True)

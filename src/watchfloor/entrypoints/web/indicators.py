@@ -74,7 +74,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 class IndicatorUploadResult:
     """What one upload did: the indicator sets read, the rows read and matched,
     the items added, left out (their actors are not the case's) or already there,
-    and the malformed rows skipped (the first :data:`SHOWN`)."""
+    the rows without a value, and the malformed rows skipped (the first
+    :data:`SHOWN`)."""
 
     case_id: str
     marking: Marking
@@ -86,6 +87,7 @@ class IndicatorUploadResult:
     rejected_count: int
     rejected: list[RejectedRow]
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    without_value: int = 0
     added: list[EvidenceItem] = field(default_factory=list)
     unlinked: list[tuple[EvidenceItem, list[str]]] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
@@ -105,6 +107,7 @@ class IndicatorUploadResult:
             ],
             "logs": self.logs,
             "rows_read": self.rows_read,
+            "without_value": self.without_value,
             "matches": len(self.matches),
             "rejected_rows": self.rejected_count,
             "rejected_by_reason": self.rejected_by_reason,
@@ -269,6 +272,7 @@ def correlate_uploads(
         rejected_count=result.rejected_count,
         rejected=[replace(r, file=names.get(r.file, r.file)) for r in result.rejected[:SHOWN]],
         rejected_by_reason=dict(result.rejected_by_reason.most_common()),
+        without_value=result.without_value,
     )
     report.phase("Adding the matches to the case")
     now = app.clock()
