@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
 from pathlib import Path
@@ -26,10 +28,13 @@ from watchfloor.engines.correlation import (
     Indicator,
     IndicatorCorrelator,
     IndicatorSet,
+    dask_correlator,
     kernel,
 )
 from watchfloor.engines.correlation import ObservableKind as K
 from watchfloor.engines.correlation.dask_correlator import partition_logs
+from watchfloor.engines.correlation.kernel import Kernel
+from watchfloor.engines.correlation.key_index import KeyIndex
 from watchfloor.engines.correlation.keys import TYPE_NAMES
 from watchfloor.engines.correlation.splits import span_counts
 
@@ -249,6 +254,78 @@ def test_engines_agree_on_a_multi_partition_log(tmp_path: Path, dask_client: Cli
     assert local.sorted_table().equals(spread.sorted_table())
     assert local.rejected_count == spread.rejected_count > 0
     assert local.rows_read == spread.rows_read == len(rows) + 100
+
+
+def test_dask_workers_keep_the_index_of_the_last_sets_for_the_runs_that_follow(
+    tmp_path: Path, dask_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = [detect_log(write_log(tmp_path / "a.parquet", ROWS))]
+    sets = {n: IndicatorSet.build(INDICATORS[:n]) for n in (3, 4, 5)}
+    local = DuckDBCorrelator(read_observables)
+    expected = {n: local.correlate(s, logs).sorted_table() for n, s in sets.items()}
+    # the cluster's workers are threads of this process: one count for both
+    monkeypatch.setattr(dask_correlator, "_KERNELS", OrderedDict())
+    built: list[int] = []
+    original = KeyIndex.build
+
+    def build(keys: pa.Table) -> KeyIndex:
+        built.append(keys.num_rows)
+        return original(keys)
+
+    monkeypatch.setattr(dask_correlator.KeyIndex, "build", staticmethod(build), raising=True)
+    engine = DaskCorrelator(read_observables, client=dask_client, row_groups_per_task=1)
+
+    def run(n: int) -> None:
+        assert engine.correlate(sets[n], logs).sorted_table().equals(expected[n])
+
+    run(3)
+    run(3)
+    assert len(built) == 1  # the second run reused the index
+    run(4)
+    run(3)
+    assert len(built) == 2  # the last two sets are kept
+    run(5)  # a third: the least recently used (4) goes
+    run(3)
+    assert len(built) == 3
+    run(4)
+    assert len(built) == 4
+    # the same keys, compiled again, are known by the same digest
+    assert IndicatorSet.build(INDICATORS[:3]).digest == sets[3].digest != sets[4].digest
+
+
+def test_a_kernel_in_use_is_not_closed_when_others_push_it_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dask_correlator, "_KERNELS", OrderedDict())
+    sets = [IndicatorSet.build(INDICATORS[: n + 1]) for n in range(4)]
+
+    def kernel_of(s: IndicatorSet) -> AbstractContextManager[Kernel]:
+        return dask_correlator._kernel(s.digest, s.keys, s.plan, 1)
+
+    batch = pa.record_batch(
+        {
+            "row_no": pa.array([0], pa.int64()),
+            "ts": pa.array([_ts(1)]),
+            "value": pa.array(["198.51.100.7"]),
+            "type": pa.array([None], pa.string()),
+        }
+    )
+    with kernel_of(sets[0]) as held:
+        for s in sets[1:]:  # three more sets, one after another
+            with kernel_of(s):
+                pass
+        matches, _, _ = held.scan(batch, "log")
+        assert matches.num_rows == 1  # still open
+        # the one in use is kept, beside the last used of the others
+        assert _kept() == [sets[0].digest, sets[3].digest]
+    with kernel_of(sets[1]):  # now the first is the least recently used, and unused
+        pass
+    assert _kept() == [sets[3].digest, sets[1].digest]
+
+
+def _kept() -> list[str]:
+    """The digests of the key sets whose kernels this process keeps, oldest first."""
+    return [name[0] for name in dask_correlator._KERNELS]
 
 
 def _zeek_log(path: Path, rows: list[tuple[str, str, str | None]]) -> Path:

@@ -6,7 +6,9 @@ a whole CSV file — and each partition runs the same kernel as the in-process
 engine, on whichever worker Dask gives it. A byte range numbers its rows
 within itself and counts its lines; the client numbers them in the file
 once every range is done. The indicator keys are
-broadcast once per run. Workers read the logs themselves, so the paths must
+broadcast once per run; each worker keeps the index it builds from them for
+the runs that follow against the same keys (the last :data:`KERNELS_KEPT`
+sets, known by their digest). Workers read the logs themselves, so the paths must
 be reachable from them (a shared file system). Results are gathered on the
 client: matches and rejects, not the rows.
 """
@@ -16,8 +18,9 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -46,10 +49,14 @@ from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import byte_ranges, is_gzip, span_counts
 
-__all__ = ["DaskCorrelator", "partition_logs"]
+__all__ = ["KERNELS_KEPT", "DaskCorrelator", "forget_kernels", "partition_logs"]
 
-# One kernel per worker process and run: the index is built once.
-_KERNELS: dict[str, Kernel] = {}
+#: Kernels a worker process keeps (each holds an index of an indicator set),
+#: the last used last: a cell runs one set, or a few, again and again.
+KERNELS_KEPT = 2
+#: The kernels, by what they were built from (the keys' digest, the plan, the
+#: threads), each with the number of tasks using it (never closed while used).
+_KERNELS: OrderedDict[tuple[str, KeyPlan, int | None], tuple[Kernel, int]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -79,14 +86,40 @@ def partition_logs(
     return out
 
 
-def _kernel(run: str, keys: pa.Table, plan: KeyPlan, threads: int | None) -> Kernel:
+@contextmanager
+def _kernel(digest: str, keys: pa.Table, plan: KeyPlan, threads: int | None) -> Iterator[Kernel]:
+    """A cursor of this worker's kernel for ``keys`` (whose digest is
+    ``digest``), built once and kept for later runs; the least recently used
+    beyond :data:`KERNELS_KEPT` and unused are closed."""
+    name = (digest, plan, threads)
     with _LOCK:
-        kernel = _KERNELS.get(run)
-        if kernel is None:
-            for old in list(_KERNELS):  # one run at a time per worker is plenty
-                _KERNELS.pop(old).close()
-            kernel = _KERNELS[run] = Kernel(KeyIndex.build(keys), plan, threads)
-        return kernel
+        if name in _KERNELS:
+            kernel, users = _KERNELS.pop(name)
+        else:
+            kernel, users = Kernel(KeyIndex.build(keys), plan, threads), 0
+        _KERNELS[name] = (kernel, users + 1)  # the last used, last
+        idle = [k for k, (_, n) in _KERNELS.items() if n == 0]
+        for old in idle[: max(0, len(_KERNELS) - KERNELS_KEPT)]:
+            _KERNELS.pop(old)[0].close()
+    cursor = kernel.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+        with _LOCK:
+            kernel, users = _KERNELS[name]
+            _KERNELS[name] = (kernel, users - 1)
+
+
+def forget_kernels() -> int:
+    """Close the kernels this worker process keeps that no task is using, and
+    say how many: ``client.run(forget_kernels)`` frees the indexes kept on
+    every worker (the next run builds its own again)."""
+    with _LOCK:
+        idle = [name for name, (_, users) in _KERNELS.items() if users == 0]
+        for name in idle:
+            _KERNELS.pop(name)[0].close()
+    return len(idle)
 
 
 #: What a task gives back: matches, rejected rows kept, rejected rows counted
@@ -96,7 +129,7 @@ _Done = tuple[pa.Table, list[RejectedRow], Counter[str], int, int, int]
 
 
 def _run_partition(
-    run: str,
+    digest: str,
     keys: pa.Table,
     plan: KeyPlan,
     log: ObservableLog,
@@ -104,7 +137,11 @@ def _run_partition(
     threads: int | None,
 ) -> _Done:
     """One task (what it gives back: :data:`_Done`)."""
-    kernel = _kernel(run, keys, plan, threads).cursor()
+    with _kernel(digest, keys, plan, threads) as kernel:
+        return _scan_partition(kernel, log, reader)
+
+
+def _scan_partition(kernel: Kernel, log: ObservableLog, reader: ObservableReader) -> _Done:
     reader_rejects: list[RejectedRow] = []
     rows = 0
 
@@ -115,29 +152,26 @@ def _run_partition(
     batches: list[pa.RecordBatch] = []
     rejects: list[RejectedRow] = []
     tally: Counter[str] = Counter()
-    try:
-        if log.format == "parquet":
-            for matches, kept, n in correlate_parquet(kernel, log, on_rows):
-                if matches.num_rows:
-                    batches.append(matches)
-                rejects.extend(kept[: max(0, 1000 - len(rejects))])
-                tally.update(n)
-            return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, tally, rows, 0, 0
-        stream = reader(log, reader_rejects.append)
-        first = next(stream, None)
-        if first is not None:
+    if log.format == "parquet":
+        for matches, kept, n in correlate_parquet(kernel, log, on_rows):
+            if matches.num_rows:
+                batches.append(matches)
+            rejects.extend(kept[: max(0, 1000 - len(rejects))])
+            tally.update(n)
+        return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, tally, rows, 0, 0
+    stream = reader(log, reader_rejects.append)
+    first = next(stream, None)
+    if first is not None:
 
-            def chained() -> Any:
-                yield first
-                yield from stream
+        def chained() -> Any:
+            yield first
+            yield from stream
 
-            for matches, kept, n in correlate_batches(kernel, chained(), log, on_rows):
-                if matches.num_rows:
-                    batches.append(matches)
-                rejects.extend(kept[: max(0, 1000 - len(rejects))])
-                tally.update(n)
-    finally:
-        kernel.close()
+        for matches, kept, n in correlate_batches(kernel, chained(), log, on_rows):
+            if matches.num_rows:
+                batches.append(matches)
+            rejects.extend(kept[: max(0, 1000 - len(rejects))])
+            tally.update(n)
     rejects.extend(reader_rejects[: max(0, 1000 - len(rejects))])
     tally.update(tally_reasons(reader_rejects))
     lines = quotes = 0
@@ -243,7 +277,7 @@ class DaskCorrelator(IndicatorCorrelator):
             futures = {
                 client.submit(
                     _run_partition,
-                    run,
+                    indicators.digest,
                     keys,
                     indicators.plan,
                     part,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from watchfloor.engines.correlation.model import Indicator
 if TYPE_CHECKING:
     from watchfloor.engines.correlation.key_index import KeyIndex
 
-__all__ = ["IndicatorProblem", "IndicatorSet"]
+__all__ = ["IndicatorProblem", "IndicatorSet", "keys_digest"]
 
 _FAR_PAST = datetime(1, 1, 1, tzinfo=UTC)
 _FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -69,6 +70,7 @@ class IndicatorSet:
         self.plan = plan
         self._index: KeyIndex | None = None
         self._index_lock = threading.Lock()
+        self._digest: str | None = None
 
     @property
     def index(self) -> KeyIndex:
@@ -79,6 +81,15 @@ class IndicatorSet:
 
                 self._index = KeyIndex.build(self.keys)
             return self._index
+
+    @property
+    def digest(self) -> str:
+        """A digest of :attr:`keys`, the same for the same keys: what an index
+        built from them may be known by elsewhere (a Dask worker keeps the
+        index of the last sets it was sent, by their digests)."""
+        if self._digest is None:
+            self._digest = keys_digest(self.keys)
+        return self._digest
 
     def __len__(self) -> int:
         return len(self.indicators)
@@ -155,3 +166,18 @@ class IndicatorSet:
             schema=KEY_SCHEMA,
         )
         return cls(kept, table, KeyPlan.of(all_keys)), problems
+
+
+def keys_digest(keys: pa.Table) -> str:
+    """BLAKE2b of a key table's schema and, column by column and chunk by
+    chunk, of where each chunk starts and ends in its buffers and of the
+    buffers (about 1 GB/s: 0.07 s for the keys of 1 M indicators)."""
+    h = hashlib.blake2b(keys.schema.to_string().encode(), digest_size=16)
+    for column in keys.columns:
+        for chunk in column.chunks:
+            h.update(f"|{chunk.offset},{len(chunk)},{chunk.null_count}|".encode())
+            for buffer in chunk.buffers():
+                h.update(b"-" if buffer is None else f"{buffer.size}:".encode())
+                if buffer is not None:
+                    h.update(buffer)
+    return h.hexdigest()
