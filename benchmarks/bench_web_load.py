@@ -4,8 +4,13 @@ The server runs in a second process (`watchfloor serve`, one uvicorn worker);
 this process drives it with asyncio + httpx. Each client loops: read a case
 page; every third round, read the case's version from the API and add one
 evidence item with it (a 409 conflict is retried after re-reading, as a person
-would). Afterwards every acknowledged write is counted in the database: any
-write acknowledged but missing is a lost write.
+would). With `--think S` a client then reads the page for between S/2 and
+3S/2 seconds (drawn uniformly, seeded per client), as people do not click in
+step; without, it asks again at once (a closed loop). Clients start evenly
+spread over the first `--ramp` seconds (5 by default; 0: all at once), and
+what they ask in those seconds is reported apart, as the warm-up. Afterwards
+every acknowledged write is counted in the database: any write acknowledged
+but missing is a lost write.
 
     .venv/bin/python benchmarks/bench_web_load.py                 # SQLite, 50 clients, 60 s
     .venv/bin/python benchmarks/bench_web_load.py --think 1       # each client reads for 1 s
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -50,6 +56,9 @@ CASES = 10
 @dataclass
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"page": [], "write": []})
+    #: those of requests started while clients were still starting (the ramp)
+    warmup: dict[str, list[float]] = field(default_factory=lambda: {"page": [], "write": []})
+    ramp_ends: float = 0.0
     errors: list[str] = field(default_factory=list)
     conflicts: int = 0
     acknowledged: dict[str, int] = field(default_factory=dict)
@@ -108,10 +117,18 @@ def prepare(url: str) -> tuple[str, list[str]]:
     return token, ids
 
 
+def _took(stats: Stats, kind: str, t: float) -> None:
+    """A request of ``kind`` started at ``t`` (``perf_counter``) has just answered."""
+    (stats.latencies if t >= stats.ramp_ends else stats.warmup)[kind].append(
+        time.perf_counter() - t
+    )
+
+
 async def client(
     n: int, base: str, token: str, case_id: str, stop: float, stats: Stats, think: float
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
+    reads = random.Random(n)  # how long this person reads a page
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         rnd = 0
         while time.monotonic() < stop:
@@ -119,10 +136,11 @@ async def client(
             t = time.perf_counter()
             try:
                 r = await http.get(f"/cases/{case_id}")
-                stats.latencies["page"].append(time.perf_counter() - t)
+                _took(stats, "page", t)
                 if r.status_code != 200:
                     stats.errors.append(f"page {r.status_code}")
-                await asyncio.sleep(think)  # a person reads the page
+                if think:  # a person reads the page
+                    await asyncio.sleep(reads.uniform(0.5 * think, 1.5 * think))
                 if rnd % 3:
                     continue
                 for _attempt in range(20):
@@ -145,7 +163,7 @@ async def client(
                         ],
                     }
                     w = await http.post(f"/api/cases/{case_id}/evidence", json=body)
-                    stats.latencies["write"].append(time.perf_counter() - t)
+                    _took(stats, "write", t)
                     if w.status_code == 409:
                         stats.conflicts += 1
                         continue
@@ -166,13 +184,22 @@ def pct(xs: list[float], q: float) -> float:
 
 
 async def drive(
-    base: str, token: str, ids: list[str], clients: int, duration: float, think: float
+    base: str,
+    token: str,
+    ids: list[str],
+    clients: int,
+    duration: float,
+    think: float,
+    ramp: float,
 ) -> Stats:
-    stats = Stats()
+    stats = Stats(ramp_ends=time.perf_counter() + ramp)
     stop = time.monotonic() + duration
-    await asyncio.gather(
-        *(client(i, base, token, ids[i % len(ids)], stop, stats, think) for i in range(clients))
-    )
+
+    async def started(i: int) -> None:
+        await asyncio.sleep(ramp * i / clients)
+        await client(i, base, token, ids[i % len(ids)], stop, stats, think)
+
+    await asyncio.gather(*(started(i) for i in range(clients)))
     return stats
 
 
@@ -186,6 +213,12 @@ def main() -> None:
         type=float,
         default=0.0,
         help="seconds a client waits after reading a page (0: closed loop, as fast as it can)",
+    )
+    ap.add_argument(
+        "--ramp",
+        type=float,
+        default=5.0,
+        help="seconds over which the clients start (their requests reported as the warm-up)",
     )
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = ap.parse_args()
@@ -226,7 +259,8 @@ def main() -> None:
         else:
             raise SystemExit("the server did not answer within 60 s")
         t0 = time.monotonic()
-        stats = asyncio.run(drive(base, token, ids, clients, duration, max(0.0, args.think)))
+        think, ramp = max(0.0, args.think), min(max(0.0, args.ramp), duration / 2)
+        stats = asyncio.run(drive(base, token, ids, clients, duration, think, ramp))
         elapsed = time.monotonic() - t0
     finally:
         server.terminate()
@@ -248,12 +282,19 @@ def main() -> None:
     pages, writes = stats.latencies["page"], stats.latencies["write"]
     backend = url.split(":", 1)[0]
     print(
-        f"backend {backend}, {clients} clients, think {args.think:g} s, {elapsed:.0f} s, "
+        f"backend {backend}, {clients} clients, think {think:g} s, {elapsed:.0f} s, "
         f"{CASES} cases, {args.workers} uvicorn worker(s)"
     )
+    early = stats.warmup["page"] + stats.warmup["write"]
     print(
-        f"  requests: {len(pages) + len(writes)} measured "
-        f"({(len(pages) + len(writes)) / elapsed:.1f}/s)"
+        f"  warm-up (the first {ramp:g} s, clients starting): {len(early)} requests, "
+        f"pages p50 {pct(stats.warmup['page'], 0.5):.0f} ms  "
+        f"p99 {pct(stats.warmup['page'], 0.99):.0f} ms, "
+        f"writes p99 {pct(stats.warmup['write'], 0.99):.0f} ms"
+    )
+    print(
+        f"  requests: {len(pages) + len(writes)} measured after it "
+        f"({(len(pages) + len(writes)) / max(elapsed - ramp, 1e-9):.1f}/s)"
     )
     print(
         f"  case pages: {len(pages)}  p50 {pct(pages, 0.5):.0f} ms  p99 {pct(pages, 0.99):.0f} ms"

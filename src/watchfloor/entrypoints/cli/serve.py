@@ -170,7 +170,7 @@ def serve(
     """Run the web service: JSON API (OpenAPI at /openapi.json) and pages."""
     import uvicorn
 
-    from watchfloor.entrypoints.web.app import create_app
+    from watchfloor.entrypoints.web.app import create_app, ready_to_serve
     from watchfloor.entrypoints.web.space import SpaceCatalog
 
     if satcat_path is not None and catalog_path is None:
@@ -217,4 +217,5 @@ def serve(
     asgi = create_app(
         app, secure_cookies=secure_cookies, space=space, max_upload_bytes=max_upload_mb << 20
     )
+    ready_to_serve()
     uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning")).run()

@@ -6,6 +6,7 @@ say) adds its router there and uses `auth.current_user` for its principal.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -182,3 +183,21 @@ def create_app(
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, max_bytes=max_upload_bytes)
     return api
+
+
+def ready_to_serve() -> None:
+    """What a server process does once, after building its app and before its
+    first request: compile every page template (else the first request for
+    each pays for it, and the first minute of a busy watch floor with it),
+    then put every object made so far out of the garbage collector's reach
+    (:func:`gc.freeze`). The imported libraries, the app and its templates are
+    about 220,000 objects that live as long as the process; a full collection
+    walked them all, a 120-190 ms pause of every request in flight, several
+    times a minute under load. Now it walks only what requests make. Not for
+    test processes, which build and drop many apps: frozen objects are never
+    collected."""
+    from watchfloor.entrypoints.web.pages import compile_templates
+
+    compile_templates()
+    gc.collect()  # nothing collectable is frozen
+    gc.freeze()

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from watchfloor.bootstrap import bootstrap
 from watchfloor.entrypoints.web import MAX_UPLOAD_MB
-from watchfloor.entrypoints.web.app import create_app
+from watchfloor.entrypoints.web.app import create_app, ready_to_serve
 
 
 def app_factory() -> FastAPI:
@@ -31,4 +31,6 @@ def app_factory() -> FastAPI:
             Path(os.environ["WATCHFLOOR_CATALOG"]), Path(satcat) if satcat else None
         )
     upload_mb = int(os.environ.get("WATCHFLOOR_MAX_UPLOAD_MB", MAX_UPLOAD_MB))
-    return create_app(app, secure_cookies=secure, space=space, max_upload_bytes=upload_mb << 20)
+    api = create_app(app, secure_cookies=secure, space=space, max_upload_bytes=upload_mb << 20)
+    ready_to_serve()
+    return api

@@ -84,6 +84,15 @@ def _env() -> jinja2.Environment:
     )
 
 
+def compile_templates() -> int:
+    """Compile every page and report template now (Jinja keeps them); how many."""
+    env = _env()
+    names = [n for n in env.list_templates() if n.endswith(".html")]
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def banner_class(marking: Marking) -> str:
     return marking.classification.name.lower().replace("_", "-")
 
