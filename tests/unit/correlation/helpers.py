@@ -21,8 +21,16 @@ def write_log(
     with_type: bool = True,
     row_group_size: int = 4,
 ) -> Path:
-    """Write (timestamp, value, type) rows as CSV, JSON lines or Parquet by suffix."""
-    if path.suffix == ".csv":
+    """Write (timestamp, value, type) rows as CSV, JSON lines, a JSON array
+    (``.json``: pretty-printed, element ``i`` from line ``2 + 5i``, or
+    ``2 + 4i`` without the type) or Parquet by suffix."""
+    if path.suffix == ".json":
+        objs = [
+            {"timestamp": ts, "value": value, **({"type": typ} if with_type else {})}
+            for ts, value, typ in rows
+        ]
+        path.write_text(json.dumps(objs, indent=2) + "\n", encoding="utf-8")
+    elif path.suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(["timestamp", "value", "type"] if with_type else ["timestamp", "value"])

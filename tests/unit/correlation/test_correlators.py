@@ -118,16 +118,22 @@ def correlator(request: pytest.FixtureRequest) -> IndicatorCorrelator:
     return DaskCorrelator(read_observables, client=client, row_groups_per_task=1)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".json", ".parquet"])
 def test_matches_every_kind_within_validity_windows(
     tmp_path: Path, correlator: IndicatorCorrelator, suffix: str
 ) -> None:
     log = detect_log(write_log(tmp_path / f"obs{suffix}", ROWS))
-    first = {".csv": 2, ".jsonl": 1, ".parquet": 0}[suffix]
+    first = {".csv": 2, ".jsonl": 1, ".json": 2, ".parquet": 0}[suffix]
+    per_row = 5 if suffix == ".json" else 1  # a JSON array's elements: five lines each
+
+    def index(row: int) -> int:
+        assert (row - first) % per_row == 0  # the line each element starts on
+        return (row - first) // per_row
+
     result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
-    got = {(m.row - first, m.indicator.id) for m in result.matches()}
+    got = {(index(m.row), m.indicator.id) for m in result.matches()}
     assert got == EXPECTED
-    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    assert {index(r.row): r.reason for r in result.rejected} == EXPECTED_REJECTS
     assert result.rejected_count == 3
     assert result.rejected_by_reason == {reason: 1 for reason in EXPECTED_REJECTS.values()}
     assert result.rows_read == len(ROWS)

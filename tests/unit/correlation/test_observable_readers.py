@@ -148,12 +148,12 @@ _LINES = [
 def _line_reader_rows(
     path: Path, unit: str | None = None
 ) -> tuple[list[dict[str, object]], list[RejectedRow]]:
-    from watchfloor.adapters.observables.jsonl import _jsonl_lines
+    from watchfloor.adapters.observables.jsonl import read_json_objects
 
     log = detect_log(path, ts_unit=unit)
     rejects: list[RejectedRow] = []
     with path.open(encoding="utf-8", errors="replace") as fh:
-        batches = list(_jsonl_lines(enumerate(fh, start=1), log, rejects.append))
+        batches = list(read_json_objects(enumerate(fh, start=1), log, rejects.append))
     return [r for b in batches for r in b.to_pylist()], rejects
 
 
@@ -214,13 +214,13 @@ def _slow_blocks(monkeypatch: pytest.MonkeyPatch, block: int) -> list[int]:
 
     monkeypatch.setattr(jsonl, "_JSON_BLOCK", block)
     calls: list[int] = []
-    slow = jsonl._jsonl_lines
+    slow = jsonl.read_json_objects
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return slow(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(jsonl, "_jsonl_lines", counting)
+    monkeypatch.setattr(jsonl, "read_json_objects", counting)
     return calls
 
 
@@ -441,7 +441,7 @@ def test_dotted_names_read_nested_or_flat_fields_alike_fast_or_line_by_line(
     assert log.ts_column == "@timestamp"
     expected: list[RejectedRow] = []
     with path.open(encoding="utf-8", errors="replace") as fh:
-        slow = list(reader._jsonl_lines(enumerate(fh, start=1), log, expected.append))
+        slow = list(reader.read_json_objects(enumerate(fh, start=1), log, expected.append))
     rejects: list[RejectedRow] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reader, "_JSON_BLOCK", block)

@@ -26,7 +26,7 @@ from watchfloor.engines.correlation.base import TEXT_LIST, ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import open_lines
 
-__all__ = ["json_names", "read_jsonl"]
+__all__ = ["json_names", "read_json_objects", "read_jsonl"]
 
 _BATCH = 65_536  # rows a batch, read line by line
 _JSON_BLOCK = 1 << 24  # bytes of JSON lines parsed at a time
@@ -345,13 +345,15 @@ def read_jsonl(
             # universal newlines, as a text-mode file reads them
             lines = io.StringIO(block.decode("utf-8", errors="replace"), newline=None)
             numbered = list(enumerate(lines, start=line))
-            yield from _jsonl_lines(numbered, log, rejects)
+            yield from read_json_objects(numbered, log, rejects)
             line += len(numbered)
 
 
-def _jsonl_lines(
+def read_json_objects(
     numbered: Iterable[tuple[int, str]], log: ObservableLog, rejects: Callable[[RejectedRow], None]
 ) -> Iterator[pa.RecordBatch]:
+    """The rows of JSON texts, one object each, numbered (by their line): in
+    Python, each bad one reported (not JSON, not an object) by its number."""
     rows: list[int] = []
     tss: list[str | float | None] = []
     values: list[str | list[str | None] | None] = []

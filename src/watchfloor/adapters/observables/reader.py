@@ -45,6 +45,11 @@ from watchfloor.adapters.observables.base import (
     number_stamps,
     observable_batch,
 )
+from watchfloor.adapters.observables.json_array import (
+    array_names,
+    opens_as_json_array,
+    read_json_array,
+)
 from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
 from watchfloor.adapters.observables.zeek import ZeekHeader, is_zeek_log
 from watchfloor.engines.correlation.base import TIME_UNITS, ObservableLog
@@ -96,6 +101,8 @@ def _format_of(path: Path) -> str:
     fmt = _FORMATS.get(suffix)
     if fmt == "parquet" and packed:
         raise ObservableLogError(f"{path}: a Parquet file compressed with gzip; give it as it is")
+    if fmt == "jsonl" and suffix == ".json" and opens_as_json_array(path):
+        return "json"  # one array of objects, as consoles export them
     if fmt is None:
         if is_zeek_log(path):  # Zeek's own logs: conn.log, dns.log...
             return "zeek"
@@ -115,18 +122,24 @@ def _columns(path: Path, fmt: str) -> list[str]:
         return list(pq.read_schema(path).names)
     if fmt == "csv":
         return csv_header(path)[0]
-    # JSON lines: the names in the objects of the first MiB (an event log
-    # mixes kinds of events, each with fields of its own)
+    # JSON: the names in the objects of the first MiB (an event log mixes
+    # kinds of events, each with fields of its own)
     names: dict[str, None] = {}
+
+    def named(obj: object) -> None:
+        if isinstance(obj, dict):
+            names.update(dict.fromkeys(json_names(obj)))
+
+    if fmt == "json":
+        array_names(path, _NAMES_FROM, named)
+        return list(names)
     with _text(path) as fh:
         for line in fh.readlines(_NAMES_FROM):
             if line.strip():
                 try:
-                    obj = json.loads(line)
+                    named(json.loads(line))
                 except json.JSONDecodeError:
                     continue
-                if isinstance(obj, dict):
-                    names.update(dict.fromkeys(json_names(obj)))
     return list(names)
 
 
@@ -253,6 +266,8 @@ def read_observables(
         yield from _read_csv(log, rejects)
     elif log.format == "jsonl":
         yield from read_jsonl(log, rejects)
+    elif log.format == "json":
+        yield from read_json_array(log, rejects)
     elif log.format == "zeek":
         yield from _read_csv(log, rejects, ZeekHeader.read(log.path))
     else:

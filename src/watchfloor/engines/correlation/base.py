@@ -95,9 +95,9 @@ MATCH_SCHEMA = pa.schema(
 class ObservableLog:
     """A forensic log of observables: where it is and which columns hold what.
 
-    ``format`` is ``csv``, ``jsonl``, ``parquet`` or ``zeek`` (Zeek's own
-    tab-separated logs). ``type_column`` of ``None`` means the kind of each
-    value is inferred from its form.
+    ``format`` is ``csv``, ``jsonl``, ``json`` (one array of objects),
+    ``parquet`` or ``zeek`` (Zeek's own tab-separated logs). ``type_column``
+    of ``None`` means the kind of each value is inferred from its form.
     """
 
     path: str
@@ -216,7 +216,7 @@ class IndicatorCorrelator(abc.ABC):
         """Every (observation, indicator) pair whose keys meet while the
         indicator is valid, and every malformed row (skipped, with its reason)."""
         for log in logs:
-            if log.format not in ("csv", "jsonl", "parquet", "zeek"):
+            if log.format not in ("csv", "json", "jsonl", "parquet", "zeek"):
                 raise ValueError(f"{log.path}: unsupported observable format {log.format!r}")
         return self._correlate(indicators, logs, progress)
 

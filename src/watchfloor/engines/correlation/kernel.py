@@ -684,9 +684,12 @@ def parquet_row_ranges(
 
 def rows_in(log: ObservableLog) -> int:
     """A log's rows for a progress report: counted (Parquet), else estimated
-    from its first MiB of lines (a CSV log's header aside)."""
+    from its first MiB of lines (a CSV log's header aside); not known (0) for
+    a JSON array, whose elements may span many lines each."""
     if log.format == "parquet":
         return sum(b - a for a, b in parquet_row_ranges(log))
+    if log.format == "json":
+        return 0
     comment = b"#" if log.format == "zeek" else None  # its header and #close lines
     return max(0, estimate_lines(log.path, comment=comment) - (log.format == "csv"))
 

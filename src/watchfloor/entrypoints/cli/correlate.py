@@ -185,8 +185,9 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     multiple=True,
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="A log of observables: .csv/.tsv, .jsonl, .parquet or a Zeek log; the text ones "
-    "may be compressed with gzip (conn.log.gz) (repeatable).",
+    help="A log of observables: .csv/.tsv, .jsonl, .json (JSON lines or one array of "
+    "objects), .parquet or a Zeek log; the text ones may be compressed with gzip "
+    "(conn.log.gz) (repeatable).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Matches CSV to write.")
 @click.option(

@@ -1,0 +1,133 @@
+"""JSON logs written as one array of objects: read a MiB at a time, each
+element numbered by the line it starts on, a broken array reported where it
+breaks."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.unit.correlation.helpers import write_log
+
+from watchfloor.adapters.observables import detect_log, read_observables
+from watchfloor.adapters.observables import json_array as json_array_module
+from watchfloor.adapters.observables.json_array import ArrayBroken, array_elements
+from watchfloor.engines.correlation import ObservableLog, RejectedRow
+
+EVENTS = [
+    {"@timestamp": "2025-03-01T10:00:00Z", "destination": {"ip": "192.0.2.1"}, "n": 1},
+    {"@timestamp": "2025-03-01T10:00:01Z", "destination": {"ip": "evil.example"}},
+    "a note, not an event",
+    {"@timestamp": "2025-03-01T10:00:02Z", "event": {"kind": "alert"}},
+    {"@timestamp": "2025-03-01T10:00:03Z", "destination": {"ip": ["192.0.2.9", "a.example"]}},
+]
+
+
+def _read(log: ObservableLog) -> tuple[list[dict[str, object]], list[RejectedRow]]:
+    rejects: list[RejectedRow] = []
+    rows = [r for b in read_observables(log, rejects.append) for r in b.to_pylist()]
+    return rows, rejects
+
+
+def test_a_pretty_printed_array_reads_as_its_json_lines_do(tmp_path: Path) -> None:
+    array = tmp_path / "export.json"
+    array.write_text(json.dumps(EVENTS, indent=2))
+    lines = tmp_path / "export.jsonl"
+    lines.write_text("".join(json.dumps(e) + "\n" for e in EVENTS))
+    log = detect_log(array, value_column="destination.ip")
+    assert log.format == "json" and log.ts_column == "@timestamp"
+    rows, rejects = _read(log)
+    same, same_rejects = _read(detect_log(lines, value_column="destination.ip"))
+    # the same rows, numbered by the line each element starts on
+    opened = ("  {", '  "')  # an element of the array, indented two spaces
+    starts = [n for n, t in enumerate(array.read_text().splitlines(), 1) if t[:3] in opened]
+    assert [r["row_no"] for r in rows] == [starts[i] for i in (0, 1, 3, 4)]
+    assert [{**r, "row_no": 0} for r in rows] == [{**r, "row_no": 0} for r in same]
+    assert [(r.row, r.reason) for r in rejects] == [(starts[2], "not a JSON object")]
+    assert [r.reason for r in same_rejects] == ["not a JSON object"]
+
+
+def test_the_columns_are_the_names_in_the_first_elements(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.json"
+    path.write_text(json.dumps(EVENTS))  # on one line
+    log = detect_log(path, value_column="destination.ip")
+    assert log.format == "json"
+    with pytest.raises(Exception, match=r"event\.kind"):  # the names offered include it
+        detect_log(path, value_column="nowhere")
+
+
+def test_a_json_file_of_lines_stays_json_lines(tmp_path: Path) -> None:
+    path = write_log(tmp_path / "eve.jsonl", [("2025-03-01T10:00:00Z", "192.0.2.1", None)])
+    renamed = path.rename(tmp_path / "eve.json")
+    assert detect_log(renamed).format == "jsonl"
+
+
+def test_an_array_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path) -> None:
+    plain = tmp_path / "export.json"
+    plain.write_text(json.dumps(EVENTS, indent=1))
+    packed = tmp_path / "export.json.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    log = detect_log(packed, value_column="destination.ip")
+    assert log.format == "json"
+    assert _read(log)[0] == _read(detect_log(plain, value_column="destination.ip"))[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ('[\n{"a": 1},\n{"a": 2}\n{"a": 3}]', 4, "expecting ',' or ']' after an element"),
+        ('[\n{"a": 1},\n{"a": 2,\n', 4, "not valid JSON: Expecting property name"),
+        ('[{"a": 1},\n  \n', 3, "the array ends before its last element"),
+        ('[{"a": 1}]\n]', 2, "text after the array"),
+        ('[{"a": 1},\n]', 2, "not valid JSON: Expecting value"),
+    ],
+)
+def test_a_broken_array_is_read_up_to_where_it_breaks_and_reported_there(
+    tmp_path: Path, text: str, line: int, reason: str
+) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(text)
+    rows, rejects = _read(detect_log(path, ts_column="a", value_column="a"))
+    assert len(rows) >= 1  # what came before is read
+    [reject] = rejects
+    assert reject.row == line and reason in reject.reason
+    assert reject.reason.endswith("the rest of the array is not read")
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(_json, max_size=8),
+    st.sampled_from([None, 0, 1, 4]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.integers(1, 9),
+)
+def test_elements_cut_across_reads_come_out_whole_and_on_their_lines(
+    elements: list[object], indent: int | None, newline: str, chunk: int
+) -> None:
+    text = json.dumps(elements, indent=indent).replace("\n", newline)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json_array_module, "_CHUNK", chunk)  # a few characters a read
+        got = list(array_elements(io.StringIO(text, newline="")))
+    assert [json.loads(t) for _, t in got] == elements
+    physical = text.split("\n")
+    for number, element in got:
+        first = element.split("\n")[0].rstrip("\r")
+        assert first in physical[number - 1]
+
+
+def test_a_file_that_is_no_array_is_refused_by_the_element_reader() -> None:
+    with pytest.raises(ArrayBroken, match="not a JSON array"):
+        list(array_elements(io.StringIO('{"a": 1}')))
+    assert list(array_elements(io.StringIO("\ufeff [ ]\n"))) == []
