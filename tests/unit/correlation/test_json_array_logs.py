@@ -17,6 +17,7 @@ from tests.unit.correlation.helpers import write_log
 from watchfloor.adapters.observables import detect_log, read_observables
 from watchfloor.adapters.observables import json_array as json_array_module
 from watchfloor.adapters.observables.json_array import ArrayBroken, array_elements
+from watchfloor.adapters.observables.jsonl import read_json_objects
 from watchfloor.engines.correlation import ObservableLog, RejectedRow
 
 EVENTS = [
@@ -80,11 +81,13 @@ def test_an_array_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("text", "line", "reason"),
     [
-        ('[\n{"a": 1},\n{"a": 2}\n{"a": 3}]', 4, "expecting ',' or ']' after an element"),
         ('[\n{"a": 1},\n{"a": 2,\n', 4, "not valid JSON: Expecting property name"),
         ('[{"a": 1},\n  \n', 3, "the array ends before its last element"),
         ('[{"a": 1}]\n]', 2, "text after the array"),
         ('[{"a": 1},\n]', 2, "not valid JSON: Expecting value"),
+        ('[{"a": 1},\n{"a": 2},,\n{"a": 3}]', 2, "not valid JSON: Expecting value"),
+        ('[{"a": 1},\n{"a": 2}}, {"a": 3}]', 2, "not valid JSON: expecting ',' or ']'"),
+        ('{"a": 1}', 1, "not a JSON array"),
     ],
 )
 def test_a_broken_array_is_read_up_to_where_it_breaks_and_reported_there(
@@ -92,11 +95,24 @@ def test_a_broken_array_is_read_up_to_where_it_breaks_and_reported_there(
 ) -> None:
     path = tmp_path / "export.json"
     path.write_text(text)
-    rows, rejects = _read(detect_log(path, ts_column="a", value_column="a"))
-    assert len(rows) >= 1  # what came before is read
+    log = ObservableLog(str(path), "json", "a", "a", None)
+    rows, rejects = _read(log)
+    assert bool(rows) == (reason != "not a JSON array")  # what came before is read
     [reject] = rejects
     assert reject.row == line and reason in reject.reason
-    assert reject.reason.endswith("the rest of the array is not read")
+    assert reject.reason.endswith("; the rest of the array is not read")
+
+
+def test_a_malformed_element_is_reported_and_the_next_ones_read(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text('[\n{"a": "1"},\n{"a": "2"}\n{"a": "3"},\n{"a" "4"},\n{"a": "5"}]\n')
+    rows, rejects = _read(ObservableLog(str(path), "json", "a", "a", None))
+    assert [(r["row_no"], r["value"]) for r in rows] == [(2, "1"), (6, "5")]
+    # a missing comma joins two elements (lines 3 and 4) into one that is no valid JSON
+    assert [(r.row, r.reason) for r in rejects] == [
+        (3, "not valid JSON: Extra data"),
+        (5, "not valid JSON: Expecting ':' delimiter"),
+    ]
 
 
 _json = st.recursive(
@@ -131,3 +147,42 @@ def test_a_file_that_is_no_array_is_refused_by_the_element_reader() -> None:
     with pytest.raises(ArrayBroken, match="not a JSON array"):
         list(array_elements(io.StringIO('{"a": 1}')))
     assert list(array_elements(io.StringIO("\ufeff [ ]\n"))) == []
+
+
+_tricky = st.text(alphabet=st.sampled_from(list('ab"\\,[]{}: \n\té€')), max_size=12)
+_event = st.one_of(
+    st.fixed_dictionaries(
+        {"ts": st.sampled_from(["2025-03-01T10:00:00Z", "soon"]), "v": _tricky | st.none()},
+        optional={"x": st.lists(_tricky, max_size=2), "v2": st.dictionaries(_tricky, _tricky)},
+    ),
+    _json,  # now and then, no object at all
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_event, max_size=12), st.sampled_from([None, 0, 2, "\t"]), st.integers(3, 64))
+def test_the_block_reader_gives_the_element_readers_rows_and_reports(
+    tmp_path_factory: pytest.TempPathFactory,
+    events: list[object],
+    indent: int | str | None,
+    block: int,
+) -> None:
+    path = tmp_path_factory.mktemp("arrays") / "export.json"
+    path.write_text(json.dumps(events, indent=indent, ensure_ascii=False), encoding="utf-8")
+    log = ObservableLog(str(path), "json", "ts", "v", None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json_array_module, "_SPLIT_BLOCK", block)  # elements cut across blocks
+        rows, rejects = _read(log)
+    expected: list[RejectedRow] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        elements = array_elements(fh)
+        slow = read_json_objects(elements, log, expected.append)
+        want = [r for b in slow for r in b.to_pylist()]
+    assert rows == want
+
+    # an element's text as reported (its first 200 characters): on one line
+    # from the blocks, as written from the other
+    assert [(r.row, r.reason) for r in rejects] == [(r.row, r.reason) for r in expected]
+    for r, e in zip(rejects, expected, strict=True):
+        ours, theirs = ("".join((x.value or "").split()) for x in (r, e))
+        assert ours.startswith(theirs) or theirs.startswith(ours)

@@ -10,20 +10,30 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
+import numpy as np
 import pyarrow as pa
 
-from watchfloor.adapters.observables.jsonl import read_json_objects
+from watchfloor.adapters.observables.jsonl import block_fast, block_forms, read_json_objects
 from watchfloor.engines.correlation.base import ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import open_log
 
-__all__ = ["ArrayBroken", "array_elements", "opens_as_json_array", "read_json_array"]
+__all__ = [
+    "ArrayBroken",
+    "ElementBlocks",
+    "array_elements",
+    "opens_as_json_array",
+    "read_json_array",
+]
 
-_CHUNK = 1 << 20  # characters read at a time
+_CHUNK = 1 << 20  # characters read at a time (element by element)
+_SPLIT_BLOCK = 1 << 23  # bytes cut into elements at a time
 _ELEMENT_MAX = 64 << 20  # the longest element looked for before it is called malformed
 _SPACE = " \t\r\n"
+_IS_SPACE = np.zeros(256, np.bool_)
+_IS_SPACE[[32, 9, 10, 13]] = True
 _DELIMITER = re.compile(r"[ \t\r\n,\]]")  # what ends an element that is a number
 
 
@@ -53,19 +63,22 @@ def _text(path: str | Path) -> TextIO:
     return io.TextIOWrapper(open_log(path), encoding="utf-8", errors="replace", newline="")
 
 
-def array_elements(fh: TextIO) -> Iterator[tuple[int, str]]:
+def array_elements(fh: TextIO, line: int = 1, inside: bool = False) -> Iterator[tuple[int, str]]:
     """The elements of the JSON array ``fh`` holds, in order: the number of the
-    line each starts on (from 1) and its text. Raises :class:`ArrayBroken`
-    where the array stops being valid JSON (after the elements before)."""
+    line each starts on (from ``line``) and its text. Raises
+    :class:`ArrayBroken` where the array stops being valid JSON (after the
+    elements before). ``inside``: ``fh`` starts inside the array, right after
+    a comma (an element must come next)."""
     decoder = json.JSONDecoder()
-    buf, pos, line, eof = fh.read(_CHUNK).removeprefix("\ufeff"), 0, 1, False
+    buf, pos, eof = fh.read(_CHUNK).removeprefix("\ufeff"), 0, False
 
     def more() -> bool:
         """Read on (dropping what is behind ``pos``); False at the end."""
         nonlocal buf, pos, eof
         chunk = "" if eof else fh.read(_CHUNK)
         eof = not chunk
-        buf, pos = buf[pos:] + chunk, 0
+        if chunk:  # else as it was: an error's place stays true
+            buf, pos = buf[pos:] + chunk, 0
         return bool(chunk)
 
     def skip_space() -> str:
@@ -85,15 +98,18 @@ def array_elements(fh: TextIO) -> Iterator[tuple[int, str]]:
     def broken(reason: str) -> ArrayBroken:
         return ArrayBroken(line, buf[pos : pos + 200], reason)
 
-    if skip_space() != "[":
-        raise broken("not a JSON array")
-    pos += 1
-    if skip_space() == "]":
+    if not inside:
+        if skip_space() != "[":
+            raise broken("not a JSON array")
+        pos += 1
+    if skip_space() == "]" and not inside:
         pos += 1
     else:
         while True:
             if skip_space() == "":
                 raise broken("the array ends before its last element")
+            if buf[pos] == "]":
+                raise broken("not valid JSON: Expecting value")  # "[1, ]"
             if buf[pos] not in '{["':  # a number (or a word) ends only at a delimiter
                 while _DELIMITER.search(buf, pos) is None and more():
                     pass
@@ -121,22 +137,198 @@ def array_elements(fh: TextIO) -> Iterator[tuple[int, str]]:
         raise broken("text after the array")
 
 
+class _Chained(io.RawIOBase):
+    """``head``, then what is left of ``tail``: a stream read on from where
+    the block reader stopped."""
+
+    def __init__(self, head: bytes, tail: BinaryIO) -> None:
+        self._head, self._tail = head, tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._tail.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def _structure(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The places of a piece of a JSON array (that starts at an element) that
+    give it its structure — brackets, braces and commas outside strings — and
+    the depth after each (1: between the elements). A quote after an odd run
+    of backslashes is escaped. Only those places are counted, not every byte."""
+    quotes = np.flatnonzero(raw == 34)  # '"'
+    if quotes.size:
+        run = np.zeros(quotes.size, np.int64)  # the backslashes right before each
+        alive = np.arange(quotes.size)
+        while alive.size:
+            at = quotes[alive] - run[alive] - 1
+            alive = alive[(at >= 0) & (raw[np.maximum(at, 0)] == 92)]
+            run[alive] += 1
+        quotes = quotes[run % 2 == 0]
+    marks = (raw == 91) | (raw == 93) | (raw == 123) | (raw == 125) | (raw == 44)
+    places = np.flatnonzero(marks)
+    # outside a string: an even number of quotes before it
+    places = places[np.searchsorted(quotes, places) % 2 == 0]
+    kinds = raw[places]
+    step = np.where((kinds == 91) | (kinds == 123), 1, np.where(kinds == 44, 0, -1))
+    return places, 1 + np.cumsum(step)
+
+
+class ElementBlocks:
+    """A JSON array's elements, a block at a time, as JSON lines: each
+    element on a line of its own (its line ends dropped: JSON text holds none
+    inside its strings) and the number of the line it starts on. Where the
+    array's structure breaks, iteration stops and :attr:`broken` holds the
+    line, whether the rest starts after a comma, and the rest of the file,
+    from the first element not given (for :func:`array_elements`); text
+    after the array is in :attr:`trailing` (its line and first characters)."""
+
+    def __init__(self, fh: BinaryIO, block: int | None = None) -> None:
+        self._fh, self._block = fh, block or _SPLIT_BLOCK
+        self.broken: tuple[int, bool, BinaryIO] | None = None
+        self.trailing: tuple[int, str] | None = None
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, bytes]]:
+        fh = self._fh
+        data = fh.read(self._block).removeprefix(b"\xef\xbb\xbf")
+        body = data.lstrip(_SPACE.encode())
+        if not body.startswith(b"["):
+            self.broken = (1, False, io.BufferedReader(_Chained(data, fh)))
+            return
+        line = 1 + data.count(b"\n", 0, len(data) - len(body))
+        data, first, eof = body[1:], True, False
+        while True:
+            raw = np.frombuffer(data, np.uint8)
+            places, depth = _structure(raw)
+            ended = np.flatnonzero(depth <= 0)
+            end = int(places[ended[0]]) if ended.size else -1
+            if end >= 0 and raw[end] != 93:  # a brace that closes nothing
+                self._break(data, line, first)
+                return
+            top = places[(raw[places] == 44) & (depth == 1)]  # the commas between elements
+            if end < 0:
+                if not top.size:
+                    if eof or raw.size > _ELEMENT_MAX:  # cut short, or an element too long
+                        self._break(data, line, first)
+                        return
+                    more = fh.read(self._block)
+                    eof = not more
+                    data += more
+                    continue
+                cut = int(top[-1]) + 1
+            else:
+                cut = end + 1
+            seps = np.append(top[top < cut - 1], cut - 1)
+            piece = self._elements(data, raw[:cut], seps, line, first)
+            if piece is None:  # an element missing: "[1,,2]", "[1, ]"
+                self._break(data, line, first)
+                return
+            if piece[0].size:
+                yield piece
+            line += data.count(b"\n", 0, cut)
+            data, first = data[cut:], False
+            if end >= 0:
+                self._trail(data, line)
+                return
+            if not eof:
+                more = fh.read(self._block)
+                eof = not more
+                data += more
+
+    @staticmethod
+    def _elements(
+        data: bytes, raw: np.ndarray, seps: np.ndarray, line: int, first: bool
+    ) -> tuple[np.ndarray, bytes] | None:
+        """The elements between ``seps`` (each ends one) as lines, their line
+        ends dropped, and the line each starts on; None where one is empty."""
+        starts = np.concatenate(([0], seps[:-1] + 1))  # then past the spaces
+        lasts = seps - 1  # then back over the spaces
+        for places, step in ((starts, 1), (lasts, -1)):
+            moving = np.arange(places.size)
+            while moving.size:
+                moving = moving[(places[moving] >= 0) & (places[moving] < seps[moving])]
+                moving = moving[_IS_SPACE[raw[places[moving]]]]
+                places[moving] += step
+        if np.any(starts >= seps) or np.any(lasts < starts):
+            # nothing but the closing bracket is the empty array "[]"; else one is missing
+            return (np.empty(0, np.int64), b"") if first and seps.size == 1 else None
+        spans = zip(starts.tolist(), (lasts + 1).tolist(), strict=True)
+        if data.find(b"\x00", 0, int(seps[-1])) < 0:  # as valid JSON: one pass for the line ends
+            block = b"\x00".join([data[a:b] for a, b in spans]).translate(None, b"\r\n")
+            block = block.replace(b"\x00", b"\n")
+        else:
+            block = b"\n".join([data[a:b].translate(None, b"\r\n") for a, b in spans])
+        newlines = np.flatnonzero(raw == 10)
+        return line + np.searchsorted(newlines, starts), block + b"\n"
+
+    def _break(self, data: bytes, line: int, first: bool) -> None:
+        """The structure breaks in ``data`` (on from ``line``): the rest for
+        the element reader, with the opening bracket where nothing was given."""
+        head = b"[" + data if first else data
+        self.broken = (line, not first, io.BufferedReader(_Chained(head, self._fh)))
+
+    def _trail(self, data: bytes, line: int) -> None:
+        """Whether anything but space follows the array (in ``data`` or the file)."""
+        while True:
+            body = data.lstrip(_SPACE.encode())
+            if body:
+                at = len(data) - len(body)
+                text = body[:200].decode("utf-8", errors="replace")
+                self.trailing = (line + data.count(b"\n", 0, at), text)
+                return
+            line += data.count(b"\n")
+            data = self._fh.read(self._block)
+            if not data:
+                return
+
+
 def read_json_array(
     log: ObservableLog, rejects: Callable[[RejectedRow], None]
 ) -> Iterator[pa.RecordBatch]:
     """The rows of a JSON array log, each element read as a JSON line is (a
-    malformed one reported by its line); where the array stops being valid
-    JSON, the rest of the file is reported as one malformed row and not read."""
+    malformed one reported by its line). The array is cut into its elements a
+    block at a time by :class:`ElementBlocks` and each block of them read by
+    Arrow as JSON lines (by Python where Arrow cannot: an element that is no
+    object, or no valid JSON); where the array's structure breaks (a bracket
+    unmatched, the file cut short, text after it) the elements from that block
+    on are read one by one, and the break is reported with its line as one
+    malformed row; nothing after it is read."""
+    forms = block_forms(log)
+    with open_log(log.path) as fh:
+        split = ElementBlocks(fh)
+        for lines, block in split:
+            fast = block_fast(block, log, 0, forms)
+            if fast is not None:
+                batch, _ = fast
+                numbers = np.asarray(batch.column(0).to_numpy(), np.int64)
+                yield batch.set_column(0, "row_no", pa.array(lines[numbers]))
+                continue
+            texts = block.decode("utf-8", errors="replace").split("\n")
+            yield from read_json_objects(zip(lines.tolist(), texts, strict=False), log, rejects)
+        if split.trailing is not None:
+            line, text = split.trailing
+            reason = "text after the array; the rest of the array is not read"
+            rejects(RejectedRow(log.path, line, text, reason))
+        if split.broken is None:
+            return
+        line, inside, rest = split.broken
+        stream = io.TextIOWrapper(rest, encoding="utf-8", errors="replace", newline="")
 
-    def elements() -> Iterator[tuple[int, str]]:
-        with _text(log.path) as fh:
+        def elements() -> Iterator[tuple[int, str]]:
             try:
-                yield from array_elements(fh)
+                yield from array_elements(stream, line, inside)
             except ArrayBroken as exc:
                 reason = f"{exc.reason}; the rest of the array is not read"
                 rejects(RejectedRow(log.path, exc.line, exc.text, reason))
 
-    yield from read_json_objects(elements(), log, rejects)
+        yield from read_json_objects(elements(), log, rejects)
 
 
 def array_names(path: str | Path, names_from: int, names: Callable[[object], None]) -> None:

@@ -26,7 +26,7 @@ from watchfloor.engines.correlation.base import TEXT_LIST, ObservableLog
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import open_lines
 
-__all__ = ["json_names", "read_json_objects", "read_jsonl"]
+__all__ = ["block_fast", "block_forms", "json_names", "read_json_objects", "read_jsonl"]
 
 _BATCH = 65_536  # rows a batch, read line by line
 _JSON_BLOCK = 1 << 24  # bytes of JSON lines parsed at a time
@@ -226,7 +226,7 @@ def _read_ahead(blocks: Iterator[bytes]) -> Iterator[bytes]:
             yield block
 
 
-def _jsonl_block_fast(
+def block_fast(
     block: bytes, log: ObservableLog, first_line: int, forms: list[tuple[pa.DataType, int]]
 ) -> tuple[pa.RecordBatch, int] | None:
     """A block of JSON lines parsed by Arrow's JSON reader, and its number of
@@ -323,6 +323,14 @@ def _arrays(block: bytes, keys: Sequence[str]) -> set[int]:
     return found
 
 
+def block_forms(log: ObservableLog) -> list[tuple[pa.DataType, int]]:
+    """The forms :func:`block_fast` tries for ``log``'s blocks: times as text
+    or seconds since the epoch; values one a row or in arrays."""
+    keys = _path(log.value_column) or ()
+    holds = [ONE, ARRAY, *range(len(keys) - 1)]
+    return [(t, h) for h in holds for t in (pa.string(), pa.float64())]
+
+
 def read_jsonl(
     log: ObservableLog, rejects: Callable[[RejectedRow], None]
 ) -> Iterator[pa.RecordBatch]:
@@ -330,13 +338,10 @@ def read_jsonl(
     is read line by line in Python, which reports each bad line. Both give the
     same rows."""
     line = 1  # the number of the block's first line
-    # times as text or seconds since the epoch; values one a row or in arrays
-    keys = _path(log.value_column) or ()
-    holds = [ONE, ARRAY, *range(len(keys) - 1)]
-    forms = [(t, h) for h in holds for t in (pa.string(), pa.float64())]
+    forms = block_forms(log)
     with open_lines(log.path, log.byte_range) as fh:  # a range: rows numbered within it
         for block in _read_ahead(_line_blocks(fh)):
-            fast = _jsonl_block_fast(block, log, line, forms)
+            fast = block_fast(block, log, line, forms)
             if fast is not None:
                 batch, count = fast
                 yield batch
