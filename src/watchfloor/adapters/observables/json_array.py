@@ -49,13 +49,7 @@ def opens_as_json_array(path: str | Path) -> bool:
     """Whether the file's first character that is not a space (or a byte-order
     mark) opens a JSON array."""
     with _text(path) as fh:
-        head = fh.read(4096).lstrip("\ufeff" + _SPACE)
-        while not head:
-            chunk = fh.read(_CHUNK)
-            if not chunk:
-                return False
-            head = chunk.lstrip(_SPACE)
-    return head.startswith("[")
+        return fh.read(1 << 16).lstrip("\ufeff" + _SPACE).startswith("[")
 
 
 def _text(path: str | Path) -> TextIO:
@@ -213,30 +207,24 @@ class ElementBlocks:
                 self._break(data, line, first)
                 return
             top = places[(raw[places] == 44) & (depth == 1)]  # the commas between elements
-            if end < 0:
-                if not top.size:
-                    if eof or raw.size > _ELEMENT_MAX:  # cut short, or an element too long
-                        self._break(data, line, first)
-                        return
-                    more = fh.read(self._block)
-                    eof = not more
-                    data += more
-                    continue
-                cut = int(top[-1]) + 1
+            if end < 0 and not top.size:  # no element ends in what was read
+                if eof or raw.size > _ELEMENT_MAX:  # cut short, or an element too long
+                    self._break(data, line, first)
+                    return
             else:
-                cut = end + 1
-            seps = np.append(top[top < cut - 1], cut - 1)
-            piece = self._elements(data, raw[:cut], seps, line, first)
-            if piece is None:  # an element missing: "[1,,2]", "[1, ]"
-                self._break(data, line, first)
-                return
-            if piece[0].size:
-                yield piece
-            line += data.count(b"\n", 0, cut)
-            data, first = data[cut:], False
-            if end >= 0:
-                self._trail(data, line)
-                return
+                cut = end + 1 if end >= 0 else int(top[-1]) + 1
+                seps = np.append(top[top < cut - 1], cut - 1)
+                piece = self._elements(data, raw[:cut], seps, line, first)
+                if piece is None:  # an element missing: "[1,,2]", "[1, ]"
+                    self._break(data, line, first)
+                    return
+                if piece[0].size:
+                    yield piece
+                line += data.count(b"\n", 0, cut)
+                data, first = data[cut:], False
+                if end >= 0:
+                    self._trail(data, line)
+                    return
             if not eof:
                 more = fh.read(self._block)
                 eof = not more
