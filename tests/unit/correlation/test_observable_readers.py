@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from tests.unit.correlation.helpers import write_log
 
 from watchfloor.adapters.observables import ObservableLogError, detect_log, read_observables
+from watchfloor.adapters.observables import reader as observables_reader
 from watchfloor.engines.correlation import ObservableLog, RejectedRow
 
 ROWS = [
@@ -613,3 +614,25 @@ def test_csv_logs_as_spreadsheets_export_them_read_alike(
     rejects: list[RejectedRow] = []
     assert _rows(log, rejects.append) == expected
     assert rejects == []
+
+
+def test_quoted_fields_holding_line_ends_read_whole_wherever_a_block_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a note on two lines in every third row, and a quote written bare inside
+    # an unquoted field (which opens nothing): read in blocks of 256 bytes, a
+    # block ends inside a quoted field again and again
+    notes = ['"two\nlines, one field"', 'say "hi"', '"a ""quoted"" word"']
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        "timestamp,value,type,note\n"
+        + "".join(f"{t},{v},{k or ''},{notes[i % 3]}\n" for i, (t, v, k) in enumerate(ROWS * 40))
+    )
+    log = detect_log(path)
+    whole = _rows(log)
+    monkeypatch.setattr(observables_reader, "_CSV_BLOCK", 256)
+    rejects: list[RejectedRow] = []
+    assert _rows(log, rejects.append) == whole
+    assert rejects == []
+    assert [r["value"] for r in whole] == [v for _, v, _ in ROWS * 40]
+    assert [r["row_no"] for r in whole] == list(range(2, 122))  # records, not lines

@@ -89,6 +89,7 @@ _FORMATS = {
     ".pq": "parquet",
 }
 _BATCH = 65_536
+_CSV_BLOCK = 1 << 22  # bytes of a CSV or Zeek log parsed at a time
 _NAMES_FROM = 1 << 20  # bytes of JSON lines whose objects name the columns
 _DELIMITERS = (",", ";", "\t", "|")  # a CSV log's, the usual first
 
@@ -246,7 +247,11 @@ def _detect(
     values = [_pick(cols, wanted, VALUE_NAMES, "value", p) for wanted in value_columns]
     typ = _pick(cols, type_column, TYPE_NAMES, "type", p)
     assert ts is not None and None not in values
-    return [ObservableLog(str(p), fmt, ts, str(v), typ, ts_unit=ts_unit) for v in values]
+    delimiter = csv_header(p)[1] if fmt == "csv" else ","
+    return [
+        ObservableLog(str(p), fmt, ts, str(v), typ, ts_unit=ts_unit, delimiter=delimiter)
+        for v in values
+    ]
 
 
 def parquet_row_count(log: ObservableLog) -> int:
@@ -336,15 +341,19 @@ def _read_csv(
         return "skip"
 
     wanted = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
-    read = pacsv.ReadOptions(use_threads=False, block_size=1 << 22)
-    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False)
+    read = pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK)
+    # a quoted field may hold a line end, even where a block ends
+    parse = pacsv.ParseOptions(
+        invalid_row_handler=on_invalid, ignore_empty_lines=False, newlines_in_values=True
+    )
     next_line = 2  # line 1 is the header
     first = ""  # a Zeek log's first field: "#" lines of as many fields start it
     if zeek is not None:
         read.column_names, first, next_line = zeek.fields, zeek.fields[0], 1
         parse.delimiter, parse.quote_char = zeek.separator, False
+        parse.newlines_in_values = False  # no quoting: every line end ends a row
     else:
-        names, parse.delimiter = csv_header(Path(log.path))
+        names, parse.delimiter = csv_header(Path(log.path))[0], log.delimiter
         if log.byte_range is not None and log.byte_range[0] > 0:  # no header in this range
             read.column_names, next_line = names, 1
     columns = list(dict.fromkeys([*wanted, first] if first else wanted))

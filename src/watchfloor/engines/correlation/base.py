@@ -107,7 +107,7 @@ class ObservableLog:
     type_column: str | None = None
     #: Parquet only: read just these row groups (a partition of the file).
     row_groups: tuple[int, ...] | None = None
-    #: JSON lines and Zeek logs only: read just the lines that start in these
+    #: Text logs only: read just the lines that start in these
     #: bytes (a partition of the file, see ``splits``), numbering its rows
     #: from 1 within it.
     byte_range: tuple[int, int] | None = None
@@ -116,6 +116,9 @@ class ObservableLog:
     #: Parquet numbers and Zeek ``time`` fields are seconds, and other
     #: times are text (a number in a CSV log is no time: ambiguous).
     ts_unit: str | None = None
+    #: CSV logs only: the field delimiter (``detect_log`` tells it from the
+    #: header), which also says where a quoted field may start.
+    delimiter: str = ","
 
     @property
     def name(self) -> str:
