@@ -1371,6 +1371,14 @@ def _default_port(
 BLOCK = 1024  # probe keys gathered before the index is probed for them all
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only, C-contiguous view of ``array`` (a copy only where it is
+    not contiguous)."""
+    view = np.ascontiguousarray(array).view()
+    view.flags.writeable = False
+    return view
+
+
 def scan(
     offsets: np.ndarray,
     data: np.ndarray,
@@ -1400,6 +1408,12 @@ def scan(
     array and goes on (arrays reassigned inside a compiled loop cost reference
     counting on every row).
     """
+    # read-only views whatever they came from (Arrow's buffers, or numpy's
+    # own arrays), as Numba compiles a loop for each mix of writable and
+    # read-only arrays: one machine code, compiled at install, serves all
+    offsets, data, is_null, types, ts, ts_null = (
+        read_only(a) for a in (offsets, data, is_null, types, ts, ts_null)
+    )
     rows = max(0, stop - start)
     maxlen = int(np.max(np.diff(offsets[start : stop + 1]))) if rows else 0
     # a block's key texts, padded and also seen as 64-bit words for hashing

@@ -65,8 +65,8 @@ def partition_logs(
 ) -> list[ObservableLog]:
     """Parquet logs cut into runs of row groups; JSON-lines, Zeek and CSV logs
     of over ``bytes_per_task`` bytes into byte ranges (a CSV log's quoted
-    field may hold a line end: the ranges count their quotes, and the log is
-    read again whole where a range starts inside one); logs compressed with
+    field may hold a line end: each range tells whether it ends inside one,
+    and the log is read again whole where a range starts inside one); logs compressed with
     gzip (no byte of which is a place to start reading) whole."""
     out: list[ObservableLog] = []
     for log in logs:
@@ -123,8 +123,9 @@ def forget_kernels() -> int:
 
 
 #: What a task gives back: matches, rejected rows kept, rejected rows counted
-#: by reason, rows read, and for a byte range the lines that start in it and
-#: their quotes.
+#: by reason, rows read, and for a byte range the lines that start in it and,
+#: for a CSV log's, whether it ends inside a quoted field (1, else 0; -1 where
+#: no line starts in it).
 _Done = tuple[pa.Table, list[RejectedRow], Counter[str], int, int, int]
 
 
@@ -174,25 +175,27 @@ def _scan_partition(kernel: Kernel, log: ObservableLog, reader: ObservableReader
             tally.update(n)
     rejects.extend(reader_rejects[: max(0, 1000 - len(rejects))])
     tally.update(tally_reasons(reader_rejects))
-    lines = quotes = 0
-    if log.byte_range is not None:
-        quote = b'"' if log.format == "csv" else None  # a CSV log's rows are its records
-        lines, quotes = span_counts(log.path, log.byte_range, quote)
-    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, tally, rows, lines, quotes
+    lines = inside = 0
+    if log.byte_range is not None and log.format == "csv":  # its rows are its records
+        lines, inside = span_counts(log.path, log.byte_range, b'"', log.delimiter.encode())
+    elif log.byte_range is not None:
+        lines = span_counts(log.path, log.byte_range)[0]
+    return pa.Table.from_batches(batches, MATCH_SCHEMA), rejects, tally, rows, lines, inside
 
 
 def _split_inside_quotes(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> set[int]:
     """The CSV byte ranges of each log one of whose ranges starts inside a
-    quoted field (an odd number of quotes before it: RFC 4180 doubles a
-    quote inside a field, so quotes come in pairs outside fields)."""
-    quotes: dict[ObservableLog, int] = {}
+    quoted field: the range before it (read from outside any, as the first
+    is) ends inside one."""
+    inside: dict[ObservableLog, bool] = {}
     spoilt: set[ObservableLog] = set()
     ranged = [n for n, part in enumerate(parts) if part.byte_range and part.format == "csv"]
     for n in sorted(ranged, key=lambda n: parts[n].byte_range or (0, 0)):
         whole = replace(parts[n], byte_range=None)
-        if quotes.get(whole, 0) % 2:
+        if inside.get(whole, False):
             spoilt.add(whole)
-        quotes[whole] = quotes.get(whole, 0) + done[n][5]
+        if done[n][5] >= 0:  # a range in which no line starts changes nothing
+            inside[whole] = bool(done[n][5])
     return {n for n in ranged if replace(parts[n], byte_range=None) in spoilt}
 
 
@@ -202,7 +205,7 @@ def _renumbered(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> None:
     before: dict[ObservableLog, int] = {}  # per log (a file and its columns)
     ranged = [n for n, part in enumerate(parts) if part.byte_range is not None and n in done]
     for n in sorted(ranged, key=lambda n: parts[n].byte_range or (0, 0)):
-        table, rejects, rejected, rows, lines, quotes = done[n]
+        table, rejects, rejected, rows, lines, inside = done[n]
         whole = replace(parts[n], byte_range=None)
         offset = before.get(whole, 0)
         before[whole] = offset + lines
@@ -210,7 +213,7 @@ def _renumbered(parts: Sequence[ObservableLog], done: dict[int, _Done]) -> None:
             at = table.schema.get_field_index("row")
             table = table.set_column(at, "row", pc.add(table.column("row"), offset))
             rejects = [replace(r, row=r.row + offset) for r in rejects]
-        done[n] = (table, rejects, rejected, rows, lines, quotes)
+        done[n] = (table, rejects, rejected, rows, lines, inside)
 
 
 class DaskCorrelator(IndicatorCorrelator):

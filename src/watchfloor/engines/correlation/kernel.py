@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation import _compiled as nb
+from watchfloor.engines.correlation._csv_records import FIELD_START, csv_records
 from watchfloor.engines.correlation.base import (
     INSTANTS_US,
     MATCH_SCHEMA,
@@ -51,7 +53,7 @@ from watchfloor.engines.correlation.keys import (
     kind_from_type_name,
     observable_keys,
 )
-from watchfloor.engines.correlation.model import RejectedRow
+from watchfloor.engines.correlation.model import Indicator, RejectedRow
 from watchfloor.engines.correlation.splits import estimate_lines
 
 __all__ = [
@@ -204,7 +206,7 @@ class TypeHashes:
         """The type code of each row of a batch's ``type_hash`` column."""
         if hashes.null_count:
             hashes = hashes.fill_null(0)
-        values = np.asarray(hashes.to_numpy(zero_copy_only=False), np.uint64)
+        values = nb.read_only(np.asarray(hashes.to_numpy(zero_copy_only=False), np.uint64))
         found = nb.hashed_type_codes(values, self.keys, self.codes, self.multiplier, self.shift)
         if found.size and int(found.min()) < 0:
             raise ValueError("the log changed while it was read: a type name not seen before")
@@ -598,19 +600,41 @@ class Kernel:
 
 def compile_kernel() -> None:
     """Compile the kernel's machine code now (it is cached on disk), so that
-    the first correlation on a fresh install does not wait 20-40 s for it."""
+    the first correlation on a fresh install does not wait 20-40 s for it:
+    every path a log takes — a batch of type names, a Parquet log's type
+    hashes, lists of values, a row left to the Python reference (its keys
+    hashed one by one), an index built from keys — and the parser that counts
+    a CSV byte range's records. Each is compiled once whatever the log, as the
+    arrays they take are made read-only first (``_compiled.read_only``)."""
     plan = KeyPlan(ipv4_prefixes=(32, 24), ipv6_prefixes=(128,), domain_depths=(2,))
     values = ["198.51.100.7", "2001:db8::1", "a.example", "http://a.example/x", "0" * 32, "x"]
+    values += ["http://198.51.100.7/\u00e9", "b\u00fccher.example"]  # for the reference
+    indicators = IndicatorSet.build(
+        [
+            Indicator("compile-ip", ObservableKind.IPV4, "198.51.100.7", "compile"),
+            Indicator("compile-domain", ObservableKind.DOMAIN, "a.example", "compile"),
+        ]
+    )
     batch = pa.record_batch(
         {
             "row_no": pa.array(range(len(values)), pa.int64()),
             "ts": pa.array(["2024-01-01T00:00:00Z"] * len(values)),
             "value": pa.array(values),
-            "type": pa.array([None, "ipv6", "domain", "url", "hash", "nonsense"]),
+            "type": pa.array([None, "ipv6", "domain", "url", "hash", "nonsense", None, None]),
         }
     )
-    with Kernel(IndicatorSet.build([]).index, plan, threads=1) as kernel:
+    listed = batch.set_column(2, "value", pa.array([[v] for v in values]))
+    with (
+        Kernel(indicators.index, plan, threads=1) as kernel,
+        tempfile.TemporaryDirectory() as folder,
+    ):
         kernel.scan(batch, "compile")
+        kernel.scan(listed, "compile")
+        pq.write_table(pa.Table.from_batches([batch]), f"{folder}/log.parquet")
+        log = ObservableLog(f"{folder}/log.parquet", "parquet", "ts", "value", "type")
+        for _ in correlate_parquet(kernel, log):
+            pass
+    csv_records(np.frombuffer(b'a,"b\nc"\n', np.uint8), ord(","), ord('"'), FIELD_START)
 
 
 def _repeat(text: str, n: int) -> pa.Array:

@@ -112,7 +112,9 @@ class KeyIndex:
         los = np.asarray(keys.column("lo").to_numpy(), np.uint64)
         offsets, data = string_buffers(keys.column("text").combine_chunks())
         offsets = offsets.astype(np.int64)
-        hashes = _compiled.hash_keys(tags, his, los, offsets, data)
+        hashes = _compiled.hash_keys(
+            *(_compiled.read_only(a) for a in (tags, his, los, offsets, data))
+        )
         order = np.argsort(hashes)  # equal hashes end up adjacent; their order is free
         sorted_hashes = np.ascontiguousarray(hashes[order])
         table, bloom = _compiled.build_table(sorted_hashes)
@@ -142,7 +144,9 @@ class KeyIndex:
             h = _compiled.int_key_hash(key.tag, np.uint64(key.hi), np.uint64(key.lo))
         else:
             h = _compiled.text_key_hash(key.tag, np.frombuffer(text, np.uint8), 0, len(text))
-        e = int(_compiled.find_key(self.table, self.bloom, h))
+        # Numba hands a uint64 back as a Python int, which it would read as
+        # int64 below 2**63 and compile the search again for
+        e = int(_compiled.find_key(self.table, self.bloom, np.uint64(h)))
         unsigned = self.entries.view(np.uint64)
         found: list[int] = []
         while 0 <= e < len(self.entries) and unsigned[e, _compiled.E_HASH] == h:

@@ -1,7 +1,8 @@
 """Text logs cut into byte ranges at line starts, so that one large JSON-lines,
-Zeek or CSV log spreads over many tasks (a CSV range counts its records and
-its quotes, see :func:`span_counts`); and text logs compressed with gzip
-(rotated Zeek logs, ``eve.json.gz``), read as they are, whole.
+Zeek or CSV log spreads over many tasks (a CSV range counts its records, and
+tells whether it ends inside a quoted field: see :func:`span_counts`); and
+text logs compressed with gzip (rotated Zeek logs, ``eve.json.gz``), read as
+they are, whole.
 
 A range ``(start, end)`` holds the lines whose first byte lies in it: where a
 cut falls inside a line, the line belongs to the range it starts in. The
@@ -20,6 +21,8 @@ import zlib
 from typing import BinaryIO
 
 import numpy as np
+
+from watchfloor.engines.correlation import _csv_records as csv_parser
 
 __all__ = [
     "byte_ranges",
@@ -176,36 +179,45 @@ def count_lines(path: str, byte_range: tuple[int, int]) -> int:
 
 
 def span_counts(
-    path: str, byte_range: tuple[int, int], quote: bytes | None = None
+    path: str, byte_range: tuple[int, int], quote: bytes | None = None, delimiter: bytes = b","
 ) -> tuple[int, int]:
-    """The lines that start in ``byte_range`` (as :func:`count_lines`), and with
-    a ``quote`` (a CSV log's), its records instead — a line end inside quotes
-    ends no record, counting from a range that starts outside any — and how
-    many quotes the range holds."""
-    mark = quote[0] if quote else -1
+    """The lines that start in ``byte_range`` (as :func:`count_lines`); with a
+    ``quote`` (a CSV log's), its records instead, read from a range that
+    starts outside any quoted field as Arrow's CSV parser reads them (see
+    :mod:`._csv_records`), and whether the range ends inside a quoted field
+    (1; 0 if not, -1 for a range in which no line starts) — then the next
+    range starts inside one."""
     with open(path, "rb") as fh:
         begin, finish = line_span(fh, byte_range)
         fh.seek(begin)
-        left, lines, found, inside, last = finish - begin, 0, 0, 0, b""
+        left, lines, last = finish - begin, 0, b""
+        state = csv_parser.FIELD_START  # a range starts outside any quoted field
         while left > 0:
             chunk = fh.read(min(left, _COUNT_STEP))
             if not chunk:
                 break
             left -= len(chunk)
             last = chunk[-1:]
-            quotes = chunk.count(mark) if mark >= 0 else 0
-            if not quotes:  # every line end outside quotes, or every one inside
-                lines += 0 if inside else chunk.count(b"\n")
-                continue
-            found += quotes
-            lines += _ends_outside(chunk, mark, inside)
-            inside = (inside + quotes) & 1
-    return lines + (1 if finish > begin and last != b"\n" else 0), found
+            if quote is None:
+                lines += chunk.count(b"\n")
+            else:
+                found, state = _csv_chunk(chunk, quote[0], delimiter[0], state)
+                lines += found
+    lines += 1 if finish > begin and last != b"\n" else 0
+    if quote is None or finish <= begin:
+        return lines, -1 if quote is not None else 0
+    return lines, int(state == csv_parser.QUOTED)
 
 
-def _ends_outside(chunk: bytes, mark: int, inside: int) -> int:
-    """The line ends in ``chunk`` outside quotes (``inside``: whether it starts
-    within a quoted field), by the parity of the quotes before each."""
-    raw = np.frombuffer(chunk, np.uint8)
-    parity = (np.cumsum(raw == mark, dtype=np.uint8) + np.uint8(inside)) & 1
-    return int(np.count_nonzero((raw == 10) & (parity == 0)))
+def _csv_chunk(chunk: bytes, quote: int, delimiter: int, state: int) -> tuple[int, int]:
+    """The records that end in ``chunk``, read from ``state``, and the state
+    after it: without a quote in it, the line ends tell (none inside a quoted
+    field, all elsewhere); else the compiled parser reads it."""
+    if chunk.find(bytes([quote])) < 0:
+        if state == csv_parser.QUOTED:
+            return 0, state
+        end = chunk[-1]
+        after = csv_parser.FIELD_START if end in (10, delimiter) else csv_parser.UNQUOTED
+        return chunk.count(b"\n"), after
+    found, after = csv_parser.csv_records(np.frombuffer(chunk, np.uint8), delimiter, quote, state)
+    return int(found), int(after)
