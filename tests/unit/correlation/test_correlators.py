@@ -617,23 +617,28 @@ def test_times_given_as_numbers_in_a_unit_match_as_their_text_does(
     assert seen.observed_at == T0 + timedelta(minutes=1, seconds=0.123)
 
 
-@pytest.mark.parametrize("name", ["obs.csv", "obs.jsonl", "intel.log"])
-def test_a_log_compressed_with_gzip_matches_as_the_plain_one(
-    tmp_path: Path, correlator: IndicatorCorrelator, name: str
+@pytest.mark.parametrize("packing", ["gzip", "utf-16", "utf-16 in gzip"])
+@pytest.mark.parametrize("name", ["obs.csv", "obs.jsonl", "intel.log", "events.json"])
+def test_a_log_compressed_with_gzip_or_in_utf16_matches_as_the_plain_one(
+    tmp_path: Path, correlator: IndicatorCorrelator, name: str, packing: str
 ) -> None:
     plain = tmp_path / name
     if name.endswith(".log"):
         _zeek_log(plain, ROWS)
     else:
         write_log(plain, ROWS)
-    packed = tmp_path / f"{name}.gz"  # as logs are rotated
-    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    data = plain.read_bytes()
+    if "utf-16" in packing:  # as Windows PowerShell 5.1 writes a file, its byte-order mark first
+        data = data.decode("utf-8").encode("utf-16")
+    packed = tmp_path / (f"{name}.gz" if "gzip" in packing else f"windows-{name}")  # as rotated
+    packed.write_bytes(gzip.compress(data) if "gzip" in packing else data)
     log = detect_log(packed)
     assert partition_logs([log], 8, bytes_per_task=10) == [log]  # read whole, never in ranges
     result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
-    first = {".csv": 2, ".jsonl": 1, ".log": 5}[plain.suffix]
-    assert {(m.row - first, m.indicator.id) for m in result.matches()} == EXPECTED
-    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    first = {".csv": 2, ".jsonl": 1, ".log": 5, ".json": 2}[plain.suffix]
+    step = 5 if plain.suffix == ".json" else 1  # an element from line 2 + 5 i (see write_log)
+    assert {((m.row - first) // step, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {(r.row - first) // step: r.reason for r in result.rejected} == EXPECTED_REJECTS
     assert result.rows_read == len(ROWS)
     assert {m.file for m in result.matches()} == {str(packed)}
 

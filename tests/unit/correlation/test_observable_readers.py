@@ -636,3 +636,16 @@ def test_quoted_fields_holding_line_ends_read_whole_wherever_a_block_ends(
     assert rejects == []
     assert [r["value"] for r in whole] == [v for _, v, _ in ROWS * 40]
     assert [r["row_no"] for r in whole] == list(range(2, 122))  # records, not lines
+
+
+def test_a_text_log_in_utf16_without_its_byte_order_mark_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    plain = write_log(tmp_path / "log.csv", ROWS)
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(plain.read_text().encode("utf-16"))
+    assert _rows(detect_log(marked)) == _rows(detect_log(plain))
+    bare = tmp_path / "bare.csv"
+    bare.write_bytes(plain.read_text().encode("utf-16-le"))
+    with pytest.raises(ObservableLogError, match=r"bare\.csv: holds NUL bytes.*byte-order mark"):
+        detect_log(bare)

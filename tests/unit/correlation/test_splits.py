@@ -20,6 +20,7 @@ from watchfloor.engines.correlation.splits import (
     is_gzip,
     line_span,
     open_lines,
+    reads_whole,
     span_counts,
 )
 
@@ -43,7 +44,8 @@ def test_the_ranges_hold_every_line_once_in_order(
     step: int,
 ) -> None:
     data = b"\n".join([*lines, b""] if blank else lines) + (b"\n" if final_newline else b"")
-    assume(not data.startswith(b"\x1f\x8b\x08"))  # gzip's magic: such a file is read whole
+    # gzip's magic, or UTF-16's byte-order mark: such a file is read whole
+    assume(not data.startswith((b"\x1f\x8b\x08", b"\xff\xfe", b"\xfe\xff")))
     path = tmp_path_factory.mktemp("split") / "log.jsonl"
     path.write_bytes(data)
     pieces, counted = [], 0
@@ -98,6 +100,33 @@ def test_a_gzip_log_opens_decompressed_whole_and_its_lines_are_estimated(
     estimate = estimate_lines(str(large), sample=1 << 16)
     # the first bytes compress a little less well than the rest (gzip learns as it goes)
     assert abs(estimate - 200_000) < 0.1 * 200_000
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "gzip"])
+def test_a_utf16_log_opens_as_utf8_whole_and_its_lines_are_estimated(
+    tmp_path: Path, codec: str
+) -> None:
+    # text outside the Basic Multilingual Plane (a surrogate pair in UTF-16),
+    # cut anywhere by the decoder's reads of a MiB
+    text = "".join(f'{{"a": "caf\u00e9 \U0001f600 {i}"}}\r\n' for i in range(100_000))
+    data = text.encode("utf-16")  # its byte-order mark first, little end
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + text.encode("utf-16-be")
+    path = tmp_path / "events.json"
+    path.write_bytes(gzip.compress(data) if codec == "gzip" else data)
+    assert reads_whole(str(path))
+    with open_lines(str(path), None) as fh:
+        assert fh.read() == text.encode("utf-8")  # no byte-order mark left
+    with pytest.raises(ValueError, match="read whole"):
+        open_lines(str(path), (0, 5))
+    assert abs(estimate_lines(str(path), sample=1 << 16) - 100_000) < 0.1 * 100_000
+    odd = tmp_path / "odd.csv"  # a lone surrogate and an odd byte at the end
+    odd.write_bytes("a\n".encode("utf-16") + b"\x00\xd8b\x00" + b"\n")
+    with open_lines(str(odd), None) as fh:
+        assert fh.read() == "a\n\ufffdb\ufffd".encode()
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b"a,b\n")
+    assert not reads_whole(str(plain))
 
 
 def test_a_zeek_logs_header_lines_are_not_counted_as_rows(tmp_path: Path) -> None:

@@ -94,6 +94,18 @@ _NAMES_FROM = 1 << 20  # bytes of JSON lines whose objects name the columns
 _DELIMITERS = (",", ";", "\t", "|")  # a CSV log's, the usual first
 
 
+def _check_text(path: Path) -> None:
+    """Refuse a file whose first KiB (decompressed, and as UTF-8 where it is
+    UTF-16) holds a NUL byte: no text log in UTF-8."""
+    with open_log(path) as fh:
+        head = fh.read(1 << 10)
+    if b"\x00" in head:
+        raise ObservableLogError(
+            f"{path}: holds NUL bytes, so it is no text log in UTF-8 (UTF-16 is read where it "
+            "opens with its byte-order mark; a Parquet file needs the suffix .parquet)"
+        )
+
+
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     packed = is_gzip(path)  # a text log compressed with gzip: conn.log.gz, eve.json.gz
@@ -241,6 +253,8 @@ def _detect(
     if ts_unit is not None and ts_unit not in TIME_UNITS:
         units = ", ".join(TIME_UNITS)
         raise ObservableLogError(f"{p}: no time unit {ts_unit!r} (units: {units})")
+    if p.suffix.lower() not in (".parquet", ".pq"):
+        _check_text(p)
     fmt = format or _format_of(p)
     cols = _columns(p, fmt)
     ts = _pick(cols, ts_column, TS_NAMES, "timestamp", p)

@@ -47,7 +47,7 @@ from watchfloor.engines.correlation.kernel import (
 from watchfloor.engines.correlation.key_index import KeyIndex
 from watchfloor.engines.correlation.keys import KeyPlan
 from watchfloor.engines.correlation.model import RejectedRow
-from watchfloor.engines.correlation.splits import byte_ranges, is_gzip, span_counts
+from watchfloor.engines.correlation.splits import byte_ranges, reads_whole, span_counts
 
 __all__ = ["KERNELS_KEPT", "DaskCorrelator", "forget_kernels", "partition_logs"]
 
@@ -66,12 +66,13 @@ def partition_logs(
     """Parquet logs cut into runs of row groups; JSON-lines, Zeek and CSV logs
     of over ``bytes_per_task`` bytes into byte ranges (a CSV log's quoted
     field may hold a line end: each range tells whether it ends inside one,
-    and the log is read again whole where a range starts inside one); logs compressed with
-    gzip (no byte of which is a place to start reading) whole."""
+    and the log is read again whole where a range starts inside one); logs
+    compressed with gzip, or in UTF-16 (no byte of which is a place to start
+    reading), whole."""
     out: list[ObservableLog] = []
     for log in logs:
         whole = log.format not in ("jsonl", "zeek", "csv") or log.byte_range is not None
-        if bytes_per_task and not whole and not is_gzip(log.path):
+        if bytes_per_task and not whole and not reads_whole(log.path):
             size = os.path.getsize(log.path)
             if size > bytes_per_task:
                 out.extend(replace(log, byte_range=r) for r in byte_ranges(size, bytes_per_task))

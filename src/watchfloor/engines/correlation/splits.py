@@ -14,11 +14,12 @@ afterwards; no one reads the whole file first.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import os
 import zlib
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 
@@ -32,10 +33,12 @@ __all__ = [
     "line_span",
     "open_lines",
     "open_log",
+    "reads_whole",
     "span_counts",
 ]
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"  # and deflate, the only method gzip knows
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16's byte-order marks, little and big end
 
 _STEP = 1 << 16  # bytes read at a time while looking for a line's end
 _COUNT_STEP = 1 << 24  # bytes read at a time while counting lines
@@ -105,20 +108,61 @@ def is_gzip(path: str | os.PathLike[str]) -> bool:
         return fh.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
 
 
+def reads_whole(path: str | os.PathLike[str]) -> bool:
+    """Whether the file is read whole, through a decoder, and not in byte
+    ranges: compressed with gzip, or text in UTF-16 (by its byte-order mark)."""
+    with open(path, "rb") as fh:
+        head = fh.read(len(_GZIP_MAGIC))
+    return head == _GZIP_MAGIC or head.startswith(_UTF16_MARKS)
+
+
 def open_log(path: str | os.PathLike[str]) -> BinaryIO:
-    """A text log's bytes, open for reading: decompressed where it is gzip."""
-    if is_gzip(path):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # the caller closes it
+    """A text log's bytes, open for reading: decompressed where it is gzip,
+    and as UTF-8 where it is UTF-16 (as Windows PowerShell 5.1 writes what
+    ``>`` or ``Out-File`` sends to a file, and Excel its "Unicode Text")."""
+    # the caller closes it
+    fh: Any = gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
+    if fh.peek(2)[:2] in _UTF16_MARKS:
+        return io.BufferedReader(_Utf8(fh), _STEP)
+    return cast(BinaryIO, fh)
+
+
+class _Utf8(io.RawIOBase):
+    """A UTF-16 text (its byte-order mark first) read as UTF-8, a MiB of it at
+    a time; a lone surrogate, or an odd byte at the end, reads as U+FFFD."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            raw = self._fh.read(1 << 20)
+            self._pending = self._decoder.decode(raw, final=not raw).encode("utf-8")
+            if not raw:
+                break
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._pending))
+        view[:n], self._pending = self._pending[:n], self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def open_lines(path: str, byte_range: tuple[int, int] | None) -> BinaryIO:
     """The file, or the lines that start in ``byte_range``, open for reading
-    (a gzip file is read whole, decompressed: it has no byte ranges)."""
+    (a file read through a decoder, gzip or UTF-16, is read whole: it has no
+    byte ranges)."""
     if byte_range is None:
         return open_log(path)
-    if is_gzip(path):
-        raise ValueError(f"{path}: a gzip file is read whole, not in byte ranges")
+    if reads_whole(path):
+        raise ValueError(f"{path}: a gzip or UTF-16 file is read whole, not in byte ranges")
     fh = open(path, "rb")  # noqa: SIM115 (closed by the returned reader)
     try:
         begin, finish = line_span(fh, byte_range)
@@ -146,6 +190,8 @@ def estimate_lines(path: str, sample: int = 1 << 20, comment: bytes | None = Non
             raw.seek(0)
             head = raw.read(sample)
             read = len(head)
+    if head[:2] in _UTF16_MARKS:  # counted in its text, scaled by its bytes
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
     lines = head.count(b"\n") + (1 if head and not head.endswith(b"\n") else 0)
     if comment:
         lines -= head.count(b"\n" + comment) + head.startswith(comment)
