@@ -643,13 +643,14 @@ def test_a_log_compressed_with_gzip_or_in_utf16_matches_as_the_plain_one(
     assert {m.file for m in result.matches()} == {str(packed)}
 
 
-#: Run in a fresh process: the machine code ``compile_kernel`` compiled (at
-#: install, and cached on disk) must serve logs of every form, so that none
-#: waits tens of seconds for a compile of its own.
+#: Run in a fresh process: the machine code ``compile_kernel`` and
+#: ``compile_splitter`` compiled (at install, and cached on disk) must serve
+#: logs of every form, so that none waits tens of seconds for a compile of
+#: its own.
 _COMPILE_ONCE = """
 import sys
 from numba.core.registry import CPUDispatcher
-from watchfloor.adapters.observables import detect_log, read_observables
+from watchfloor.adapters.observables import detect_log, json_array, read_observables
 from watchfloor.engines.correlation import DuckDBCorrelator, Indicator, IndicatorSet
 from watchfloor.engines.correlation import ObservableKind as K
 from watchfloor.engines.correlation import _compiled, _csv_records
@@ -657,13 +658,14 @@ from watchfloor.engines.correlation.kernel import compile_kernel
 from watchfloor.engines.correlation.splits import span_counts
 
 def compiled():
-    modules = (_compiled, _csv_records)
+    modules = (_compiled, _csv_records, json_array)
     return {
         f"{m.__name__}.{name}": len(f.signatures)
         for m in modules for name, f in vars(m).items() if isinstance(f, CPUDispatcher)
     }
 
-compile_kernel()
+compile_kernel()  # as scripts/setup.sh does
+json_array.compile_splitter()
 before = compiled()
 indicators = IndicatorSet.build(
     [Indicator("i", K.IPV4, "198.51.100.7", "s"), Indicator("j", K.DOMAIN, "evil.example", "s")]

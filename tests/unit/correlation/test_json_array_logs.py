@@ -115,6 +115,20 @@ def test_a_malformed_element_is_reported_and_the_next_ones_read(tmp_path: Path) 
     ]
 
 
+def test_line_ends_between_two_numbers_or_words_still_part_them(tmp_path: Path) -> None:
+    # the block reader drops an element's line ends and its whitespace outside
+    # strings, but not where it parts two numbers or words: "1\n2" is no 12
+    path = tmp_path / "export.json"
+    path.write_text(
+        '[\n  {"a": "1", "n": 1\n2},\n  {"a": "2", "n": true\nfalse},\n'
+        '  {"a": "3", "n": [1,\n2]},\n  {"a":\r\n"4"}\n]\n'
+    )
+    rows, rejects = _read(ObservableLog(str(path), "json", "a", "a", None))
+    assert [(r["row_no"], r["value"]) for r in rows] == [(6, "3"), (8, "4")]
+    assert [r.row for r in rejects] == [2, 4]
+    assert all(r.reason.startswith("not valid JSON") for r in rejects)
+
+
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 import pyarrow as pa
+from numba import njit
 
 from watchfloor.adapters.observables.jsonl import block_fast, block_forms, read_json_objects
 from watchfloor.engines.correlation.base import ObservableLog
@@ -24,6 +25,7 @@ __all__ = [
     "ArrayBroken",
     "ElementBlocks",
     "array_elements",
+    "compile_splitter",
     "opens_as_json_array",
     "read_json_array",
 ]
@@ -32,8 +34,6 @@ _CHUNK = 1 << 20  # characters read at a time (element by element)
 _SPLIT_BLOCK = 1 << 23  # bytes cut into elements at a time
 _ELEMENT_MAX = 64 << 20  # the longest element looked for before it is called malformed
 _SPACE = " \t\r\n"
-_IS_SPACE = np.zeros(256, np.bool_)
-_IS_SPACE[[32, 9, 10, 13]] = True
 _DELIMITER = re.compile(r"[ \t\r\n,\]]")  # what ends an element that is a number
 
 
@@ -152,27 +152,96 @@ class _Chained(io.RawIOBase):
         return len(data)
 
 
-def _structure(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The places of a piece of a JSON array (that starts at an element) that
-    give it its structure — brackets, braces and commas outside strings — and
-    the depth after each (1: between the elements). A quote after an odd run
-    of backslashes is escaped. Only those places are counted, not every byte."""
-    quotes = np.flatnonzero(raw == 34)  # '"'
-    if quotes.size:
-        run = np.zeros(quotes.size, np.int64)  # the backslashes right before each
-        alive = np.arange(quotes.size)
-        while alive.size:
-            at = quotes[alive] - run[alive] - 1
-            alive = alive[(at >= 0) & (raw[np.maximum(at, 0)] == 92)]
-            run[alive] += 1
-        quotes = quotes[run % 2 == 0]
-    marks = (raw == 91) | (raw == 93) | (raw == 123) | (raw == 125) | (raw == 44)
-    places = np.flatnonzero(marks)
-    # outside a string: an even number of quotes before it
-    places = places[np.searchsorted(quotes, places) % 2 == 0]
-    kinds = raw[places]
-    step = np.where((kinds == 91) | (kinds == 123), 1, np.where(kinds == 44, 0, -1))
-    return places, 1 + np.cumsum(step)
+#: JSON's structural bytes, and the quote: whitespace next to one is no part
+#: of the text (whitespace between two numbers or words parts them).
+_STRUCTURAL = np.zeros(256, np.bool_)
+_STRUCTURAL[[ord(c) for c in '{}[],:"']] = True
+
+
+@njit(cache=True, nogil=True)  # type: ignore[misc]
+def _split(raw: np.ndarray, first: bool, structural: np.ndarray) -> tuple[Any, ...]:
+    """Cut a piece of a JSON array that starts at an element (``first``:
+    right after the opening bracket) into its elements, in one pass: quotes
+    (a backslash escapes the next byte), brackets and braces outside strings
+    and their depth; a comma at depth 1 ends an element, and the closing
+    bracket the array. Each element goes out on a line of its own, its line
+    ends dropped (JSON holds none inside a string) and its whitespace outside
+    strings with them, but where it parts two numbers or words (``1 2`` stays
+    as malformed as it was).
+
+    Returns (the text out, the line each element starts on — counted from the
+    piece's first — status, the bytes of the text out and the elements given,
+    the bytes of ``raw`` they took and the line ends in those). Status: 1 the
+    array ended (with the bytes taken), 0 no end yet (the rest: read on),
+    -1 the structure breaks after what was given (an element missing, as in
+    ``[1,,2]``, or a brace that closes nothing).
+    """
+    n = raw.size
+    out = np.empty(n + 1, np.uint8)
+    lines = np.empty(n // 2 + 2, np.int64)
+    o = ne = line = 0
+    depth = 1
+    in_string = escaped = started = space = False
+    previous = 0
+    given_o = given_ne = cut = cut_line = 0
+    for i in range(n):
+        c = raw[i]
+        if in_string:
+            if c == 10:
+                line += 1
+            elif c != 13:
+                out[o] = c
+                o += 1
+                if escaped:
+                    escaped = False
+                elif c == 92:  # a backslash
+                    escaped = True
+                elif c == 34:
+                    in_string = False
+                    previous = c
+            continue
+        if c == 32 or c == 9 or c == 10 or c == 13:
+            if c == 10:
+                line += 1
+            space = started
+            continue
+        if depth == 1 and (c == 44 or c == 93):  # a comma between elements, or the end
+            if not started:
+                if c == 93 and first and ne == 0:  # "[]"
+                    return out, lines, 1, 0, 0, i + 1, line
+                return out, lines, -1, given_o, given_ne, cut, cut_line
+            out[o] = 10
+            o += 1
+            ne += 1
+            started = space = False
+            given_o, given_ne, cut, cut_line = o, ne, i + 1, line
+            if c == 93:
+                return out, lines, 1, given_o, given_ne, cut, cut_line
+            continue
+        if not started:
+            started = True
+            lines[ne] = line
+        elif space and not structural[previous] and not structural[c]:
+            out[o] = 32
+            o += 1
+        space = False
+        if c == 34:
+            in_string = True
+        elif c == 91 or c == 123:
+            depth += 1
+        elif c == 93 or c == 125:
+            depth -= 1
+            if depth < 1:  # a brace that closes nothing
+                return out, lines, -1, given_o, given_ne, cut, cut_line
+        out[o] = c
+        o += 1
+        previous = c
+    return out, lines, 0, given_o, given_ne, cut, cut_line
+
+
+def compile_splitter() -> None:
+    """Compile the array splitter's machine code now (cached on disk)."""
+    _split(np.frombuffer(b'{"a": [1, 2]}, "b\\"c"]', np.uint8), True, _STRUCTURAL)
 
 
 class ElementBlocks:
@@ -200,61 +269,20 @@ class ElementBlocks:
         data, first, eof = body[1:], True, False
         while True:
             raw = np.frombuffer(data, np.uint8)
-            places, depth = _structure(raw)
-            ended = np.flatnonzero(depth <= 0)
-            end = int(places[ended[0]]) if ended.size else -1
-            if end >= 0 and raw[end] != 93:  # a brace that closes nothing
-                self._break(data, line, first)
+            out, starts, status, size, given, cut, ends = _split(raw, first, _STRUCTURAL)
+            if given:
+                yield line + starts[:given], out[:size].tobytes()
+            line, data, first = line + ends, data[cut:], first and not given
+            if status > 0:
+                self._trail(data, line)
                 return
-            top = places[(raw[places] == 44) & (depth == 1)]  # the commas between elements
-            if end < 0 and not top.size:  # no element ends in what was read
-                if eof or raw.size > _ELEMENT_MAX:  # cut short, or an element too long
-                    self._break(data, line, first)
-                    return
-            else:
-                cut = end + 1 if end >= 0 else int(top[-1]) + 1
-                seps = np.append(top[top < cut - 1], cut - 1)
-                piece = self._elements(data, raw[:cut], seps, line, first)
-                if piece is None:  # an element missing: "[1,,2]", "[1, ]"
-                    self._break(data, line, first)
-                    return
-                if piece[0].size:
-                    yield piece
-                line += data.count(b"\n", 0, cut)
-                data, first = data[cut:], False
-                if end >= 0:
-                    self._trail(data, line)
-                    return
+            if status < 0 or (not given and (eof or len(data) > _ELEMENT_MAX)):
+                self._break(data, line, first)  # broken, cut short, or an element too long
+                return
             if not eof:
                 more = fh.read(self._block)
                 eof = not more
                 data += more
-
-    @staticmethod
-    def _elements(
-        data: bytes, raw: np.ndarray, seps: np.ndarray, line: int, first: bool
-    ) -> tuple[np.ndarray, bytes] | None:
-        """The elements between ``seps`` (each ends one) as lines, their line
-        ends dropped, and the line each starts on; None where one is empty."""
-        starts = np.concatenate(([0], seps[:-1] + 1))  # then past the spaces
-        lasts = seps - 1  # then back over the spaces
-        for places, step in ((starts, 1), (lasts, -1)):
-            moving = np.arange(places.size)
-            while moving.size:
-                moving = moving[(places[moving] >= 0) & (places[moving] < seps[moving])]
-                moving = moving[_IS_SPACE[raw[places[moving]]]]
-                places[moving] += step
-        if np.any(starts >= seps) or np.any(lasts < starts):
-            # nothing but the closing bracket is the empty array "[]"; else one is missing
-            return (np.empty(0, np.int64), b"") if first and seps.size == 1 else None
-        spans = zip(starts.tolist(), (lasts + 1).tolist(), strict=True)
-        if data.find(b"\x00", 0, int(seps[-1])) < 0:  # as valid JSON: one pass for the line ends
-            block = b"\x00".join([data[a:b] for a, b in spans]).translate(None, b"\r\n")
-            block = block.replace(b"\x00", b"\n")
-        else:
-            block = b"\n".join([data[a:b].translate(None, b"\r\n") for a, b in spans])
-        newlines = np.flatnonzero(raw == 10)
-        return line + np.searchsorted(newlines, starts), block + b"\n"
 
     def _break(self, data: bytes, line: int, first: bool) -> None:
         """The structure breaks in ``data`` (on from ``line``): the rest for
