@@ -405,3 +405,30 @@ def test_stored_indicators_above_the_uploaders_tlp_are_not_used(cell: Cell, tmp_
     r = cell.api(Role.WATCH_ANALYST).post(API, data=form, files=files)
     assert r.status_code == 200, r.text
     assert r.json()["matches"] == 1
+
+
+def test_an_event_viewer_export_is_read_in_the_time_format_named(cell: Cell) -> None:
+    api = cell.api(Role.WATCH_ANALYST)
+    version = version_of(api, VISIBLE_CASE)
+    # Windows Event Viewer's "Save All Events As… CSV": month first, a 12-hour clock
+    log = (
+        b"Level,Date and Time,Source,Event ID,Task Category,value\r\n"
+        b"Information,2/1/2025 1:00:00 AM,Microsoft-Windows-DNS-Client,3008,None,example.org\r\n"
+        b"Warning,2/1/2025 1:00:02 PM,Microsoft-Windows-DNS-Client,3008,None,cdn.evil.example\r\n"
+    )
+    files = [
+        ("indicators", ("feed-a.json", json.dumps(indicator_bundle(actor="Actor A")).encode())),
+        ("observables", ("system.csv", log, "text/csv")),
+    ]
+    form = _form(version, ts_column="Date and Time", ts_format="%m/%d/%Y %I:%M:%S %Q")
+    r = api.post(API, data=form, files=files)
+    assert r.status_code == 422
+    assert "system.csv: time format '%m/%d/%Y %I:%M:%S %Q'" in r.json()["detail"]
+    form = _form(version, ts_column="Date and Time", ts_format="%m/%d/%Y %I:%M:%S %p")
+    r = api.post(API, data=form, files=files)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["rows_read"] == 2 and out["matches"] == 1 and out["rejected"] == []
+    assert [a["title"] for a in out["added"]] == [
+        "domain evil.example seen 1× (indicator of Actor A)"
+    ]

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from hashlib import blake2b
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pytest
 from distributed import Client, LocalCluster
 from tests.unit.correlation.helpers import write_log
 
-from watchfloor.adapters.observables import detect_log, read_observables
+from watchfloor.adapters.observables import ObservableLogError, detect_log, read_observables
 from watchfloor.adapters.observables import jsonl as observables_jsonl
 from watchfloor.engines.correlation import (
     ActorRef,
@@ -641,6 +641,50 @@ def test_a_log_compressed_with_gzip_or_in_utf16_matches_as_the_plain_one(
     assert {(r.row - first) // step: r.reason for r in result.rejected} == EXPECTED_REJECTS
     assert result.rows_read == len(ROWS)
     assert {m.file for m in result.matches()} == {str(packed)}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text_format", "zone"),
+    [
+        (".csv", "%m/%d/%Y %I:%M:%S %p", UTC),  # Windows Event Viewer's CSV, as UTC
+        (".jsonl", "%d/%b/%Y:%H:%M:%S %z", timezone(timedelta(hours=1))),  # a web server's
+        (".parquet", "%Y-%m-%d %H:%M:%S.%f", UTC),
+        (".csv", "%a, %d %b %Y %H:%M:%S %z", timezone(timedelta(hours=-5))),  # RFC 2822
+    ],
+)
+def test_times_written_as_text_in_a_format_match_as_iso_8601_does(
+    tmp_path: Path, correlator: IndicatorCorrelator, suffix: str, text_format: str, zone: timezone
+) -> None:
+    written = [
+        (
+            ts
+            if ts == "yesterday"
+            else datetime.fromisoformat(ts).astimezone(zone).strftime(text_format),
+            v,
+            k,
+        )
+        for ts, v, k in ROWS
+    ]
+    path = write_log(tmp_path / f"log{suffix}", written)
+    log = detect_log(path, ts_format=text_format)
+    first = {".csv": 2, ".jsonl": 1, ".parquet": 0}[suffix]
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    assert {(m.row - first, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    if text_format.startswith("%Y-%m-%d"):
+        return  # ISO 8601 as well
+    # read as ISO 8601, none of those times is one
+    plain = correlator.correlate(IndicatorSet.build(INDICATORS), [detect_log(path)])
+    assert len(plain) == 0
+    assert plain.rejected_by_reason == {"missing or malformed timestamp": len(ROWS)}
+
+
+def test_a_time_format_is_checked_before_any_row_is_read(tmp_path: Path) -> None:
+    path = write_log(tmp_path / "log.csv", ROWS)
+    with pytest.raises(ObservableLogError, match=r"log\.csv: time format '%Y-%Q'.*%Q"):
+        detect_log(path, ts_format="%Y-%Q")
+    with pytest.raises(ObservableLogError, match="numbers in a unit or text in a format"):
+        detect_log(path, ts_unit="ms", ts_format="%Y")
 
 
 #: Run in a fresh process: the machine code ``compile_kernel`` and

@@ -53,6 +53,7 @@ from watchfloor.adapters.observables.json_array import (
 from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
 from watchfloor.adapters.observables.zeek import ZeekHeader, is_zeek_log
 from watchfloor.engines.correlation.base import TIME_UNITS, ObservableLog
+from watchfloor.engines.correlation.kernel import check_ts_format
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import is_gzip, open_lines, open_log
 
@@ -217,10 +218,12 @@ def detect_log(
     value_column: str | None = None,
     type_column: str | None = None,
     ts_unit: str | None = None,
+    ts_format: str | None = None,
 ) -> ObservableLog:
     """Describe a log: its format (from the suffix) and its columns (by name);
-    ``ts_unit``, that its times are numbers in that unit (:data:`TIME_UNITS`)."""
-    [log] = _detect(path, format, ts_column, [value_column], type_column, ts_unit)
+    ``ts_unit``, that its times are numbers in that unit (:data:`TIME_UNITS`);
+    ``ts_format``, that its times are text in that ``strptime`` format."""
+    [log] = _detect(path, format, ts_column, [value_column], type_column, ts_unit, ts_format)
     return log
 
 
@@ -231,12 +234,13 @@ def detect_logs(
     value_columns: Sequence[str] = (),
     type_column: str | None = None,
     ts_unit: str | None = None,
+    ts_format: str | None = None,
 ) -> list[ObservableLog]:
     """:func:`detect_log` once for each of ``value_columns`` (a log read once
     for each, such as both ends of a connection), or once with the value
     column found by name where none is given; the file is looked at once."""
     values: Sequence[str | None] = value_columns or [None]
-    return _detect(path, None, ts_column, values, type_column, ts_unit)
+    return _detect(path, None, ts_column, values, type_column, ts_unit, ts_format)
 
 
 def _detect(
@@ -246,6 +250,7 @@ def _detect(
     value_columns: Sequence[str | None],
     type_column: str | None,
     ts_unit: str | None,
+    ts_format: str | None,
 ) -> list[ObservableLog]:
     p = Path(path)
     if not p.is_file():
@@ -253,6 +258,15 @@ def _detect(
     if ts_unit is not None and ts_unit not in TIME_UNITS:
         units = ", ".join(TIME_UNITS)
         raise ObservableLogError(f"{p}: no time unit {ts_unit!r} (units: {units})")
+    if ts_format is not None:
+        if ts_unit is not None:
+            raise ObservableLogError(
+                f"{p}: times are numbers in a unit or text in a format, not both"
+            )
+        try:
+            check_ts_format(ts_format)
+        except ValueError as exc:
+            raise ObservableLogError(f"{p}: {exc}") from None
     if p.suffix.lower() not in (".parquet", ".pq"):
         _check_text(p)
     fmt = format or _format_of(p)
@@ -263,7 +277,9 @@ def _detect(
     assert ts is not None and None not in values
     delimiter = csv_header(p)[1] if fmt == "csv" else ","
     return [
-        ObservableLog(str(p), fmt, ts, str(v), typ, ts_unit=ts_unit, delimiter=delimiter)
+        ObservableLog(
+            str(p), fmt, ts, str(v), typ, ts_unit=ts_unit, ts_format=ts_format, delimiter=delimiter
+        )
         for v in values
     ]
 

@@ -116,6 +116,10 @@ class ObservableLog:
     #: Parquet numbers and Zeek ``time`` fields are seconds, and other
     #: times are text (a number in a CSV log is no time: ambiguous).
     ts_unit: str | None = None
+    #: The format of times written as text (DuckDB's ``strptime`` codes, as
+    #: C's: ``%m/%d/%Y %I:%M:%S %p``, ``%d/%b/%Y:%H:%M:%S %z``); None: ISO
+    #: 8601. A time without an offset (no ``%z``) is UTC.
+    ts_format: str | None = None
     #: CSV logs only: the field delimiter (``detect_log`` tells it from the
     #: header), which also says where a quoted field may start.
     delimiter: str = ","

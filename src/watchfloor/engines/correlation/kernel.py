@@ -272,22 +272,42 @@ def _through(
     return lambda elements: of_rows(parents[elements])
 
 
-def _ts_expr(t: pa.DataType) -> str:
+def _ts_expr(t: pa.DataType, text_format: str | None = None) -> str:
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         return "ts::TIMESTAMPTZ"
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return "to_timestamp(ts::DOUBLE)"
     if pa.types.is_null(t):
         return "NULL::TIMESTAMPTZ"
+    if text_format is not None:  # without %z a naive time, whose epoch is UTC's
+        return f"try_strptime(ts::VARCHAR, {_literal(text_format)})"
     return "try_cast(ts::VARCHAR AS TIMESTAMPTZ)"
 
 
-def _us_expr(t: pa.DataType, unit: str | None) -> str:
-    """SQL for a column ``ts`` of type ``t`` as microseconds since the epoch;
-    with a ``unit``, numbers (or the text of numbers) in it, rounded and
-    bounded as the readers' ``epoch_stamps`` does."""
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def check_ts_format(text_format: str) -> None:
+    """Raise :class:`ValueError` naming the problem where ``text_format`` is
+    no format DuckDB's ``strptime`` knows."""
+    con = _connection(None, None)
+    try:
+        con.sql(f"SELECT try_strptime('', {_literal(text_format)})").fetchall()
+    except duckdb.Error as exc:
+        raise ValueError(f"time format {text_format!r}: {str(exc).split(': ', 1)[-1]}") from None
+    finally:
+        con.close()
+
+
+def _us_expr(t: pa.DataType, unit: str | None, text_format: str | None = None) -> str:
+    """SQL for a column ``ts`` of type ``t`` as microseconds since the epoch:
+    text in ``text_format`` where one is given; with a ``unit``, numbers (or
+    the text of numbers) in it, rounded and bounded as the readers'
+    ``epoch_stamps`` does."""
     if unit is None or pa.types.is_timestamp(t) or pa.types.is_date(t):
-        return f"epoch_us({_ts_expr(t)})"
+        return f"epoch_us({_ts_expr(t, text_format)})"
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         n = "ts::DOUBLE"
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
@@ -394,15 +414,16 @@ class Kernel:
 
     # --- one batch -------------------------------------------------------------
 
-    def _micros(self, ts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        """Timestamps as microseconds since the epoch, and which are missing."""
+    def _micros(self, ts: pa.Array, text_format: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """Timestamps as microseconds since the epoch (text in ``text_format``
+        where one is given), and which are missing."""
         if pa.types.is_timestamp(ts.type):
             us = ts.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
         else:
             view = f"ts_in_{id(ts)}"
             self.con.register(view, pa.table({"ts": ts}))
             try:
-                query = f"SELECT epoch_us({_ts_expr(ts.type)}) FROM {view}"
+                query = f"SELECT epoch_us({_ts_expr(ts.type, text_format)}) FROM {view}"
                 out = self.con.sql(query).to_arrow_table()
             finally:
                 self.con.unregister(view)
@@ -418,6 +439,7 @@ class Kernel:
         split: bool = True,
         row_numbers: Callable[[np.ndarray], pa.Array] | None = None,
         type_hashes: TypeHashes | None = None,
+        ts_format: str | None = None,
     ) -> Item:
         """Matches and rejects of one batch: ``row_no, ts, value, type``, or
         with the timestamps as microseconds already (by DuckDB, see
@@ -430,7 +452,8 @@ class Kernel:
         ``split``: share the batch among the kernel's threads.
         ``row_numbers``: instead of a ``row_no`` column, the row numbers of
         the batch's rows at the positions given (asked only for the rows
-        that match or are rejected)."""
+        that match or are rejected).
+        ``ts_format``: the format of times written as text (``strptime``'s)."""
         names = batch.schema.names
         values = batch.column("value")
         # a list of values a row (Zeek's sets, JSON arrays): each element is
@@ -464,7 +487,7 @@ class Kernel:
             us = batch.column("ts_us")
             ts, ts_null = _filled(us), _nulls(us)
         else:
-            ts, ts_null = self._micros(batch.column("ts"))
+            ts, ts_null = self._micros(batch.column("ts"), ts_format)
         if row_numbers is None:
             row_no = batch.column("row_no")
 
@@ -663,7 +686,7 @@ def correlate_batches(
     def flush() -> Item:
         table = pa.Table.from_batches(chunk).combine_chunks()
         merged = table.to_batches()[0] if table.num_rows else chunk[0]
-        out = kernel.scan(merged, log.path, field=log.value_column)
+        out = kernel.scan(merged, log.path, field=log.value_column, ts_format=log.ts_format)
         if on_rows is not None:
             on_rows(rows)
         return out
@@ -808,7 +831,7 @@ def correlate_parquet(
     if log.type_column:
         hashes = type_hashes_of(kernel.con, f"SELECT {typ} AS type FROM {rows_of}")
     query = f"""
-SELECT {_us_expr(ts_type, log.ts_unit)} AS ts_us, value,
+SELECT {_us_expr(ts_type, log.ts_unit, log.ts_format)} AS ts_us, value,
        {"hash(type) AS type_hash" if hashes is not None else "type"}
 FROM (SELECT {_ident(log.ts_column)} AS ts,
              {_ident(log.value_column)}::{"VARCHAR[]" if listed else "VARCHAR"} AS value,

@@ -221,6 +221,13 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     "Zeek time fields as seconds).",
 )
 @click.option(
+    "--ts-format",
+    default=None,
+    help="The times are text in this strptime format, as '%m/%d/%Y %I:%M:%S %p' "
+    "(Windows Event Viewer) or '%d/%b/%Y:%H:%M:%S %z' (web servers); without %z "
+    "they are UTC (default: ISO 8601).",
+)
+@click.option(
     "--threads",
     type=int,
     default=None,
@@ -245,6 +252,7 @@ def correlate(
     value_columns: tuple[str, ...],
     type_column: str | None,
     ts_unit: str | None,
+    ts_format: str | None,
     threads: int | None,
     memory_limit: str | None,
     progress: bool | None,
@@ -287,6 +295,7 @@ def correlate(
                 value_columns=value_columns,
                 type_column=type_column,
                 ts_unit=ts_unit,
+                ts_format=ts_format,
             )
         ]
     except ObservableLogError as exc:

@@ -136,6 +136,7 @@ class LogColumns:
     value: str = ""
     type: str = ""
     ts_unit: str = ""  # `--ts-unit`: s, ms, us or ns; empty: times as written
+    ts_format: str = ""  # `--ts-format`: strptime's; empty: ISO 8601
 
     def detect(self, path: str) -> list[ObservableLog]:
         return detect_logs(
@@ -144,6 +145,7 @@ class LogColumns:
             value_columns=[v.strip() for v in self.value.split(",") if v.strip()],
             type_column=self.type.strip() or None,
             ts_unit=self.ts_unit.strip() or None,
+            ts_format=self.ts_format.strip() or None,
         )
 
 
@@ -356,6 +358,7 @@ def add_indicator_matches_api(
     value_column: Column = "",
     type_column: Column = "",
     ts_unit: Column = "",
+    ts_format: Column = "",
 ) -> dict[str, Any]:
     """A multipart form: `observables` (logs as .csv, .jsonl or .parquet,
     columns found by name) and the indicators: `indicators` (STIX 2.0/2.1
@@ -373,10 +376,12 @@ def add_indicator_matches_api(
     `id.resp_h`; several value columns separated by commas, each read in
     turn; in JSON lines a dotted name also reads nested objects); `ts_unit`
     (`s`, `ms`, `us`, `ns`) says the times are numbers in that unit, as
-    `watchfloor correlate --ts-unit`."""
+    `watchfloor correlate --ts-unit`; `ts_format` that they are text in that
+    strptime format (`%m/%d/%Y %I:%M:%S %p`), as `--ts-format`."""
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    token, columns = progress_token, LogColumns(ts_column, value_column, type_column, ts_unit)
+    columns = LogColumns(ts_column, value_column, type_column, ts_unit, ts_format)
+    token = progress_token
     return _from_form(
         app, user, case_id, form, expected_version, grade, marking, token, columns
     ).to_json()
@@ -401,12 +406,14 @@ def add_indicator_matches_page(
     value_column: Column = "",
     type_column: Column = "",
     ts_unit: Column = "",
+    ts_format: Column = "",
 ) -> HTMLResponse:
     from watchfloor.entrypoints.web.pages import render
 
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    token, columns = progress_token, LogColumns(ts_column, value_column, type_column, ts_unit)
+    columns = LogColumns(ts_column, value_column, type_column, ts_unit, ts_format)
+    token = progress_token
     result = _from_form(app, user, case_id, form, expected_version, grade, marking, token, columns)
     shown = [*result.added, *(item for item, _ in result.unlinked)]
     return render(
