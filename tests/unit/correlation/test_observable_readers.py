@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -649,3 +650,55 @@ def test_a_text_log_in_utf16_without_its_byte_order_mark_is_refused_by_name(
     bare.write_bytes(plain.read_text().encode("utf-16-le"))
     with pytest.raises(ObservableLogError, match=r"bare\.csv: holds NUL bytes.*byte-order mark"):
         detect_log(bare)
+
+
+def test_arrays_inside_arrays_on_a_dotted_path_read_as_one_list(tmp_path: Path) -> None:
+    # an AWS GuardDuty finding: addresses in an array of objects inside an
+    # array of objects, and IPv6 ones in an array of strings inside the first
+    finding = {
+        "updatedAt": "2025-03-01T10:00:00Z",
+        "resource": {
+            "instanceDetails": {
+                "networkInterfaces": [
+                    {
+                        "privateIpAddresses": [
+                            {"privateIpAddress": "10.0.0.1"},
+                            {"privateIpAddress": "10.0.0.2"},
+                        ],
+                        "ipv6Addresses": ["2001:db8::1"],
+                    },
+                    {"privateIpAddresses": [{"privateIpAddress": "10.0.1.1"}, {}]},
+                    {"ipv6Addresses": [["2001:db8::2"], "2001:db8::3"]},
+                ]
+            }
+        },
+    }
+    lines = [finding, {"updatedAt": "2025-03-01T10:00:01Z", "value": [["192.0.2.1"], []]}]
+    path = tmp_path / "findings.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    interfaces = "resource.instanceDetails.networkInterfaces"
+    private = detect_log(
+        path,
+        ts_column="updatedAt",
+        value_column=f"{interfaces}.privateIpAddresses.privateIpAddress",
+    )
+    rejects: list[RejectedRow] = []
+    assert [r["value"] for r in _rows(private, rejects.append)] == [
+        ["10.0.0.1", "10.0.0.2", "10.0.1.1", None, None],  # {}, and no addresses at all
+        None,
+    ]
+    v6 = [
+        r["value"]
+        for r in _rows(
+            detect_log(path, ts_column="updatedAt", value_column=f"{interfaces}.ipv6Addresses")
+        )
+    ]
+    assert v6 == [["2001:db8::1", None, "2001:db8::2", "2001:db8::3"], None]
+    # a value that is an array of arrays, with no path
+    assert [
+        r["value"] for r in _rows(detect_log(path, ts_column="updatedAt", value_column="value"))
+    ] == [
+        None,
+        ["192.0.2.1"],
+    ]
+    assert rejects == []

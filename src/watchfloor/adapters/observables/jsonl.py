@@ -108,24 +108,29 @@ def _field(obj: dict[str, Any], name: str) -> Any:
 
 
 def _walk(value: Any, keys: Sequence[str]) -> Any:
-    """The value at ``keys`` into nested objects; one array of objects on the
-    way gives the list of the rest of the path in each of them."""
+    """The value at ``keys`` into nested objects. An array on the way gives
+    the list of the rest of the path in each of its elements, flattened as
+    Elasticsearch reads arrays: an array in those (GuardDuty's
+    ``networkInterfaces.privateIpAddresses.privateIpAddress``), or at the
+    end, adds its elements to the list, at any depth."""
     for i, key in enumerate(keys):
         if isinstance(value, list):
-            return [_walk_objects(element, keys[i:]) for element in value]
+            return _flat(_walk(element, keys[i:]) for element in value)
         if not isinstance(value, dict):
             return None
         value = value.get(key)
     return value
 
 
-def _walk_objects(value: Any, keys: Sequence[str]) -> Any:
-    """:func:`_walk` within an array's element: no second array."""
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
+def _flat(values: Iterable[Any]) -> list[Any]:
+    """``values`` with every list in them, at any depth, replaced by its elements."""
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            out.extend(_flat(value))
+        else:
+            out.append(value)
+    return out
 
 
 class _Objects(dict[str, Any]):
@@ -394,6 +399,7 @@ def read_json_objects(
         rows.append(number)
         tss.append(_ts_value(_field(obj, log.ts_column)))
         if isinstance(value, list):  # several values (ECS's related.ip, Zeek's sets)
+            value = _flat(value)  # arrays in it too, as Elasticsearch reads them
             values.append([v if isinstance(v, str) or v is None else json.dumps(v) for v in value])
         else:
             values.append(value if isinstance(value, str) or value is None else json.dumps(value))
