@@ -425,7 +425,11 @@ def test_an_event_viewer_export_is_read_in_the_time_format_named(cell: Cell) -> 
     assert r.status_code == 422
     assert "system.csv: time format '%m/%d/%Y %I:%M:%S %Q'" in r.json()["detail"]
     form = _form(version, ts_column="Date and Time", ts_format="%m/%d/%Y %I:%M:%S %p")
-    r = api.post(API, data=form, files=files)
+    r = api.post(API, data={**form, "ts_zone": "Europe/Bruxelles"}, files=files)
+    assert r.status_code == 422
+    assert "system.csv: time zone 'Europe/Bruxelles'" in r.json()["detail"]
+    # the export's clock is Brussels' (1:00:02 PM is 12:00:02 UTC)
+    r = api.post(API, data={**form, "ts_zone": "Europe/Brussels"}, files=files)
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["rows_read"] == 2 and out["matches"] == 1 and out["rejected"] == []

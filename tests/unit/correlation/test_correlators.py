@@ -10,9 +10,11 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from hashlib import blake2b
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -683,8 +685,64 @@ def test_a_time_format_is_checked_before_any_row_is_read(tmp_path: Path) -> None
     path = write_log(tmp_path / "log.csv", ROWS)
     with pytest.raises(ObservableLogError, match=r"log\.csv: time format '%Y-%Q'.*%Q"):
         detect_log(path, ts_format="%Y-%Q")
-    with pytest.raises(ObservableLogError, match="numbers in a unit or text in a format"):
+    with pytest.raises(ObservableLogError, match=r"numbers since the epoch \(in a unit\), or text"):
         detect_log(path, ts_unit="ms", ts_format="%Y")
+    with pytest.raises(ObservableLogError, match="not both"):
+        detect_log(path, ts_unit="s", ts_zone="Europe/Brussels")
+    with pytest.raises(ObservableLogError, match=r"log\.csv: time zone 'Europe/Bruxelles'"):
+        detect_log(path, ts_zone="Europe/Bruxelles")
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text_format"),
+    [(".csv", None), (".jsonl", None), (".parquet", None), (".csv", "%m/%d/%Y %I:%M:%S %p")],
+)
+@pytest.mark.parametrize("days", [0, 30])  # 2025-03-01 (UTC+1), 2025-03-31 (summer time, UTC+2)
+def test_local_times_in_a_zone_match_as_their_instants_do(
+    tmp_path: Path,
+    correlator: IndicatorCorrelator,
+    suffix: str,
+    text_format: str | None,
+    days: int,
+) -> None:
+    # every time a wall clock in Brussels, without an offset (read as UTC, the
+    # rows near the validity windows' ends would fall on their other side);
+    # in ISO 8601 text, the first with an offset of its own, an instant
+    shift = timedelta(days=days)
+    indicators = [
+        replace(
+            i,
+            valid_from=i.valid_from and i.valid_from + shift,
+            valid_until=i.valid_until and i.valid_until + shift,
+        )
+        for i in INDICATORS
+    ]
+    brussels = ZoneInfo("Europe/Brussels")
+    instants = [None if t == "yesterday" else datetime.fromisoformat(t) + shift for t, _, _ in ROWS]
+    walls = [None if t is None else t.astimezone(brussels).replace(tzinfo=None) for t in instants]
+    path = tmp_path / f"log{suffix}"
+    if suffix == ".parquet":  # timestamps without a zone
+        columns = {"ts": pa.array(walls, pa.timestamp("us"))}
+        columns |= {"value": [v for _, v, _ in ROWS], "type": [k for _, _, k in ROWS]}
+        pq.write_table(pa.table(columns), path)
+    else:
+        texts = [
+            "yesterday" if w is None else w.strftime(text_format or "%Y-%m-%d %H:%M:%S")
+            for w in walls
+        ]
+        if text_format is None:
+            assert instants[0] is not None
+            texts[0] = instants[0].astimezone(timezone(timedelta(hours=-7))).isoformat()
+        write_log(path, [(t, v, k) for t, (_, v, k) in zip(texts, ROWS, strict=True)])
+    first = {".csv": 2, ".jsonl": 1, ".parquet": 0}[suffix]
+    log = detect_log(path, ts_format=text_format, ts_zone="Europe/Brussels")
+    result = correlator.correlate(IndicatorSet.build(indicators), [log])
+    assert {(m.row - first, m.indicator.id) for m in result.matches()} == EXPECTED
+    assert {r.row - first: r.reason for r in result.rejected} == EXPECTED_REJECTS
+    as_utc = correlator.correlate(
+        IndicatorSet.build(indicators), [detect_log(path, ts_format=text_format)]
+    )
+    assert {(m.row - first, m.indicator.id) for m in as_utc.matches()} != EXPECTED
 
 
 #: Run in a fresh process: the machine code ``compile_kernel`` and

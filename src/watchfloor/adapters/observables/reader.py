@@ -32,7 +32,7 @@ import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -53,7 +53,7 @@ from watchfloor.adapters.observables.json_array import (
 from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
 from watchfloor.adapters.observables.zeek import ZeekHeader, is_zeek_log
 from watchfloor.engines.correlation.base import TIME_UNITS, ObservableLog
-from watchfloor.engines.correlation.kernel import check_ts_format
+from watchfloor.engines.correlation.kernel import check_ts_format, check_ts_zone
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import is_gzip, open_lines, open_log
 
@@ -219,11 +219,14 @@ def detect_log(
     type_column: str | None = None,
     ts_unit: str | None = None,
     ts_format: str | None = None,
+    ts_zone: str | None = None,
 ) -> ObservableLog:
     """Describe a log: its format (from the suffix) and its columns (by name);
-    ``ts_unit``, that its times are numbers in that unit (:data:`TIME_UNITS`);
-    ``ts_format``, that its times are text in that ``strptime`` format."""
-    [log] = _detect(path, format, ts_column, [value_column], type_column, ts_unit, ts_format)
+    how it writes its times: ``ts_unit``, as numbers in that unit
+    (:data:`TIME_UNITS`); ``ts_format``, as text in that ``strptime`` format;
+    ``ts_zone``, those without an offset in that zone (else UTC)."""
+    times = _Times(ts_unit, ts_format, ts_zone)
+    [log] = _detect(path, format, ts_column, [value_column], type_column, times)
     return log
 
 
@@ -235,12 +238,40 @@ def detect_logs(
     type_column: str | None = None,
     ts_unit: str | None = None,
     ts_format: str | None = None,
+    ts_zone: str | None = None,
 ) -> list[ObservableLog]:
     """:func:`detect_log` once for each of ``value_columns`` (a log read once
     for each, such as both ends of a connection), or once with the value
     column found by name where none is given; the file is looked at once."""
     values: Sequence[str | None] = value_columns or [None]
-    return _detect(path, None, ts_column, values, type_column, ts_unit, ts_format)
+    times = _Times(ts_unit, ts_format, ts_zone)
+    return _detect(path, None, ts_column, values, type_column, times)
+
+
+class _Times(NamedTuple):
+    """How a log writes its times (see :func:`detect_log`)."""
+
+    unit: str | None
+    format: str | None
+    zone: str | None
+
+    def check(self, p: Path) -> None:
+        """Refuse a unit, format or zone that is none, or that clash."""
+        if self.unit is not None and self.unit not in TIME_UNITS:
+            units = ", ".join(TIME_UNITS)
+            raise ObservableLogError(f"{p}: no time unit {self.unit!r} (units: {units})")
+        if self.unit is not None and (self.format or self.zone) is not None:
+            raise ObservableLogError(
+                f"{p}: times are numbers since the epoch (in a unit), or text "
+                "(in a format, a zone), not both"
+            )
+        try:
+            if self.format is not None:
+                check_ts_format(self.format)
+            if self.zone is not None:
+                check_ts_zone(self.zone)
+        except ValueError as exc:
+            raise ObservableLogError(f"{p}: {exc}") from None
 
 
 def _detect(
@@ -249,24 +280,12 @@ def _detect(
     ts_column: str | None,
     value_columns: Sequence[str | None],
     type_column: str | None,
-    ts_unit: str | None,
-    ts_format: str | None,
+    times: _Times,
 ) -> list[ObservableLog]:
     p = Path(path)
     if not p.is_file():
         raise ObservableLogError(f"{p}: no such file")
-    if ts_unit is not None and ts_unit not in TIME_UNITS:
-        units = ", ".join(TIME_UNITS)
-        raise ObservableLogError(f"{p}: no time unit {ts_unit!r} (units: {units})")
-    if ts_format is not None:
-        if ts_unit is not None:
-            raise ObservableLogError(
-                f"{p}: times are numbers in a unit or text in a format, not both"
-            )
-        try:
-            check_ts_format(ts_format)
-        except ValueError as exc:
-            raise ObservableLogError(f"{p}: {exc}") from None
+    times.check(p)
     if p.suffix.lower() not in (".parquet", ".pq"):
         _check_text(p)
     fmt = format or _format_of(p)
@@ -278,7 +297,15 @@ def _detect(
     delimiter = csv_header(p)[1] if fmt == "csv" else ","
     return [
         ObservableLog(
-            str(p), fmt, ts, str(v), typ, ts_unit=ts_unit, ts_format=ts_format, delimiter=delimiter
+            str(p),
+            fmt,
+            ts,
+            str(v),
+            typ,
+            ts_unit=times.unit,
+            ts_format=times.format,
+            ts_zone=times.zone,
+            delimiter=delimiter,
         )
         for v in values
     ]

@@ -120,6 +120,9 @@ class ObservableLog:
     #: C's: ``%m/%d/%Y %I:%M:%S %p``, ``%d/%b/%Y:%H:%M:%S %z``); None: ISO
     #: 8601. A time without an offset (no ``%z``) is UTC.
     ts_format: str | None = None
+    #: The time zone of times written without an offset (an IANA name,
+    #: ``Europe/Brussels``), as local exports write them; None: UTC.
+    ts_zone: str | None = None
     #: CSV logs only: the field delimiter (``detect_log`` tells it from the
     #: header), which also says where a quoted field may start.
     delimiter: str = ","

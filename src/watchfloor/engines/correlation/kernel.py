@@ -272,16 +272,40 @@ def _through(
     return lambda elements: of_rows(parents[elements])
 
 
-def _ts_expr(t: pa.DataType, text_format: str | None = None) -> str:
-    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+#: Text that ends in an offset or a zone after its time (``10:00Z``,
+#: ``10:00:00.5 +02:00``, ``10:00 UTC``, ``10:00 Europe/Paris``), which
+#: DuckDB's cast to TIMESTAMPTZ applies: such a time is no local time.
+_OFFSET_AFTER_TIME = (
+    r":\d{2}(?:[.,]\d+)?(?:\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)|\s+[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+)
+
+
+def _ts_expr(t: pa.DataType, text_format: str | None = None, zone: str | None = None) -> str:
+    """SQL for a column ``ts`` of type ``t`` as a TIMESTAMPTZ: text in
+    ``text_format`` (``strptime``'s) where one is given, else ISO 8601;
+    times without an offset in ``zone`` where one is given, else UTC."""
+
+    def local(naive: str) -> str:
+        return f"timezone({_literal(zone)}, {naive})" if zone else naive
+
+    if pa.types.is_timestamp(t) and t.tz is not None:
         return "ts::TIMESTAMPTZ"
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return local("ts::TIMESTAMP")
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return "to_timestamp(ts::DOUBLE)"
     if pa.types.is_null(t):
         return "NULL::TIMESTAMPTZ"
-    if text_format is not None:  # without %z a naive time, whose epoch is UTC's
-        return f"try_strptime(ts::VARCHAR, {_literal(text_format)})"
-    return "try_cast(ts::VARCHAR AS TIMESTAMPTZ)"
+    if text_format is not None:
+        parsed = f"try_strptime(ts::VARCHAR, {_literal(text_format)})"
+        return parsed if _strptime_has_zone(text_format) else local(parsed)
+    if zone is None:
+        return "try_cast(ts::VARCHAR AS TIMESTAMPTZ)"
+    return (
+        f"CASE WHEN regexp_matches(ts::VARCHAR, {_literal(_OFFSET_AFTER_TIME)}) "
+        f"THEN try_cast(ts::VARCHAR AS TIMESTAMPTZ) "
+        f"ELSE {local('try_cast(ts::VARCHAR AS TIMESTAMP)')} END"
+    )
 
 
 def _literal(text: str) -> str:
@@ -289,25 +313,54 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def check_ts_format(text_format: str) -> None:
-    """Raise :class:`ValueError` naming the problem where ``text_format`` is
-    no format DuckDB's ``strptime`` knows."""
+@functools.lru_cache(maxsize=64)
+def _strptime_has_zone(text_format: str) -> bool:
+    """Whether ``strptime`` reads an offset or a zone with ``text_format``
+    (``%z``, ``%Z``): then it gives instants, else local times."""
+    return str(_ask(f"SELECT typeof(try_strptime('', {_literal(text_format)}))")) != "TIMESTAMP"
+
+
+def _ask(query: str) -> object:
+    """The one value ``query`` gives, on a cursor of its own."""
     con = _connection(None, None)
     try:
-        con.sql(f"SELECT try_strptime('', {_literal(text_format)})").fetchall()
-    except duckdb.Error as exc:
-        raise ValueError(f"time format {text_format!r}: {str(exc).split(': ', 1)[-1]}") from None
+        row = con.execute(query).fetchone()
+        return row[0] if row else None
     finally:
         con.close()
 
 
-def _us_expr(t: pa.DataType, unit: str | None, text_format: str | None = None) -> str:
+def check_ts_format(text_format: str) -> None:
+    """Raise :class:`ValueError` naming the problem where ``text_format`` is
+    no format DuckDB's ``strptime`` knows."""
+    try:
+        _strptime_has_zone(text_format)
+    except duckdb.Error as exc:
+        raise ValueError(f"time format {text_format!r}: {_reason(exc)}") from None
+
+
+def check_ts_zone(zone: str) -> None:
+    """Raise :class:`ValueError` where ``zone`` is no time zone DuckDB knows
+    (the IANA names: ``Europe/Brussels``)."""
+    try:
+        _ask(f"SELECT timezone({_literal(zone)}, TIMESTAMP '2000-01-01')")
+    except duckdb.Error as exc:
+        raise ValueError(f"time zone {zone!r}: {_reason(exc)}") from None
+
+
+def _reason(exc: duckdb.Error) -> str:
+    """DuckDB's message without its kind, on one line."""
+    return " ".join(str(exc).split(": ", 1)[-1].split())
+
+
+def _us_expr(
+    t: pa.DataType, unit: str | None, text_format: str | None = None, zone: str | None = None
+) -> str:
     """SQL for a column ``ts`` of type ``t`` as microseconds since the epoch:
-    text in ``text_format`` where one is given; with a ``unit``, numbers (or
-    the text of numbers) in it, rounded and bounded as the readers'
-    ``epoch_stamps`` does."""
+    as :func:`_ts_expr` reads it, or with a ``unit``, numbers (or the text of
+    numbers) in it, rounded and bounded as the readers' ``epoch_stamps`` does."""
     if unit is None or pa.types.is_timestamp(t) or pa.types.is_date(t):
-        return f"epoch_us({_ts_expr(t, text_format)})"
+        return f"epoch_us({_ts_expr(t, text_format, zone)})"
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         n = "ts::DOUBLE"
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
@@ -414,16 +467,18 @@ class Kernel:
 
     # --- one batch -------------------------------------------------------------
 
-    def _micros(self, ts: pa.Array, text_format: str | None) -> tuple[np.ndarray, np.ndarray]:
+    def _micros(
+        self, ts: pa.Array, text_format: str | None, zone: str | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Timestamps as microseconds since the epoch (text in ``text_format``
-        where one is given), and which are missing."""
-        if pa.types.is_timestamp(ts.type):
+        where one is given, local times in ``zone``), and which are missing."""
+        if pa.types.is_timestamp(ts.type) and (ts.type.tz is not None or zone is None):
             us = ts.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
         else:
             view = f"ts_in_{id(ts)}"
             self.con.register(view, pa.table({"ts": ts}))
             try:
-                query = f"SELECT epoch_us({_ts_expr(ts.type, text_format)}) FROM {view}"
+                query = f"SELECT epoch_us({_ts_expr(ts.type, text_format, zone)}) FROM {view}"
                 out = self.con.sql(query).to_arrow_table()
             finally:
                 self.con.unregister(view)
@@ -440,6 +495,7 @@ class Kernel:
         row_numbers: Callable[[np.ndarray], pa.Array] | None = None,
         type_hashes: TypeHashes | None = None,
         ts_format: str | None = None,
+        ts_zone: str | None = None,
     ) -> Item:
         """Matches and rejects of one batch: ``row_no, ts, value, type``, or
         with the timestamps as microseconds already (by DuckDB, see
@@ -453,7 +509,8 @@ class Kernel:
         ``row_numbers``: instead of a ``row_no`` column, the row numbers of
         the batch's rows at the positions given (asked only for the rows
         that match or are rejected).
-        ``ts_format``: the format of times written as text (``strptime``'s)."""
+        ``ts_format``: the format of times written as text (``strptime``'s);
+        ``ts_zone``: the zone of times written without an offset."""
         names = batch.schema.names
         values = batch.column("value")
         # a list of values a row (Zeek's sets, JSON arrays): each element is
@@ -487,7 +544,7 @@ class Kernel:
             us = batch.column("ts_us")
             ts, ts_null = _filled(us), _nulls(us)
         else:
-            ts, ts_null = self._micros(batch.column("ts"), ts_format)
+            ts, ts_null = self._micros(batch.column("ts"), ts_format, ts_zone)
         if row_numbers is None:
             row_no = batch.column("row_no")
 
@@ -686,7 +743,9 @@ def correlate_batches(
     def flush() -> Item:
         table = pa.Table.from_batches(chunk).combine_chunks()
         merged = table.to_batches()[0] if table.num_rows else chunk[0]
-        out = kernel.scan(merged, log.path, field=log.value_column, ts_format=log.ts_format)
+        out = kernel.scan(
+            merged, log.path, field=log.value_column, ts_format=log.ts_format, ts_zone=log.ts_zone
+        )
         if on_rows is not None:
             on_rows(rows)
         return out
@@ -831,7 +890,7 @@ def correlate_parquet(
     if log.type_column:
         hashes = type_hashes_of(kernel.con, f"SELECT {typ} AS type FROM {rows_of}")
     query = f"""
-SELECT {_us_expr(ts_type, log.ts_unit, log.ts_format)} AS ts_us, value,
+SELECT {_us_expr(ts_type, log.ts_unit, log.ts_format, log.ts_zone)} AS ts_us, value,
        {"hash(type) AS type_hash" if hashes is not None else "type"}
 FROM (SELECT {_ident(log.ts_column)} AS ts,
              {_ident(log.value_column)}::{"VARCHAR[]" if listed else "VARCHAR"} AS value,

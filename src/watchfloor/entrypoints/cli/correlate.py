@@ -225,7 +225,13 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     default=None,
     help="The times are text in this strptime format, as '%m/%d/%Y %I:%M:%S %p' "
     "(Windows Event Viewer) or '%d/%b/%Y:%H:%M:%S %z' (web servers); without %z "
-    "they are UTC (default: ISO 8601).",
+    "they are UTC, or in --ts-zone (default: ISO 8601).",
+)
+@click.option(
+    "--ts-zone",
+    default=None,
+    help="The time zone of times written without an offset, as local exports write "
+    "them: an IANA name such as Europe/Brussels (default: UTC).",
 )
 @click.option(
     "--threads",
@@ -253,6 +259,7 @@ def correlate(
     type_column: str | None,
     ts_unit: str | None,
     ts_format: str | None,
+    ts_zone: str | None,
     threads: int | None,
     memory_limit: str | None,
     progress: bool | None,
@@ -296,6 +303,7 @@ def correlate(
                 type_column=type_column,
                 ts_unit=ts_unit,
                 ts_format=ts_format,
+                ts_zone=ts_zone,
             )
         ]
     except ObservableLogError as exc:

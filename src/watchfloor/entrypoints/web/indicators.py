@@ -137,6 +137,7 @@ class LogColumns:
     type: str = ""
     ts_unit: str = ""  # `--ts-unit`: s, ms, us or ns; empty: times as written
     ts_format: str = ""  # `--ts-format`: strptime's; empty: ISO 8601
+    ts_zone: str = ""  # `--ts-zone`: of times without an offset; empty: UTC
 
     def detect(self, path: str) -> list[ObservableLog]:
         return detect_logs(
@@ -146,6 +147,7 @@ class LogColumns:
             type_column=self.type.strip() or None,
             ts_unit=self.ts_unit.strip() or None,
             ts_format=self.ts_format.strip() or None,
+            ts_zone=self.ts_zone.strip() or None,
         )
 
 
@@ -359,6 +361,7 @@ def add_indicator_matches_api(
     type_column: Column = "",
     ts_unit: Column = "",
     ts_format: Column = "",
+    ts_zone: Column = "",
 ) -> dict[str, Any]:
     """A multipart form: `observables` (logs as .csv, .jsonl or .parquet,
     columns found by name) and the indicators: `indicators` (STIX 2.0/2.1
@@ -377,10 +380,11 @@ def add_indicator_matches_api(
     turn; in JSON lines a dotted name also reads nested objects); `ts_unit`
     (`s`, `ms`, `us`, `ns`) says the times are numbers in that unit, as
     `watchfloor correlate --ts-unit`; `ts_format` that they are text in that
-    strptime format (`%m/%d/%Y %I:%M:%S %p`), as `--ts-format`."""
+    strptime format (`%m/%d/%Y %I:%M:%S %p`), as `--ts-format`; `ts_zone` the
+    zone of times without an offset (`Europe/Brussels`), as `--ts-zone`."""
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    columns = LogColumns(ts_column, value_column, type_column, ts_unit, ts_format)
+    columns = LogColumns(ts_column, value_column, type_column, ts_unit, ts_format, ts_zone)
     token = progress_token
     return _from_form(
         app, user, case_id, form, expected_version, grade, marking, token, columns
@@ -407,12 +411,13 @@ def add_indicator_matches_page(
     type_column: Column = "",
     ts_unit: Column = "",
     ts_format: Column = "",
+    ts_zone: Column = "",
 ) -> HTMLResponse:
     from watchfloor.entrypoints.web.pages import render
 
     form = (indicators, observables, knowledge_base)
     marking = (classification, releasable_to, tlp)
-    columns = LogColumns(ts_column, value_column, type_column, ts_unit, ts_format)
+    columns = LogColumns(ts_column, value_column, type_column, ts_unit, ts_format, ts_zone)
     token = progress_token
     result = _from_form(app, user, case_id, form, expected_version, grade, marking, token, columns)
     shown = [*result.added, *(item for item, _ in result.unlinked)]
