@@ -745,6 +745,49 @@ def test_local_times_in_a_zone_match_as_their_instants_do(
     assert {(m.row - first, m.indicator.id) for m in as_utc.matches()} != EXPECTED
 
 
+def _ocsf_events() -> list[dict[str, object]]:
+    """Network and DNS events as OCSF writes them (Amazon Security Lake keeps
+    them as Parquet): nested objects, arrays of objects, arrays in those."""
+    events: list[dict[str, object]] = []
+    for n, (ts, value, _) in enumerate(ROWS):
+        events.append(
+            {
+                "metadata": {"logged_time": ts, "product": {"name": "fw"}},
+                "dst_endpoint": {"ip": value if n % 2 else None, "port": 443},
+                "answers": [{"rdata": value, "type": "A"}, {"type": "CNAME"}] if n % 3 else [],
+                "interfaces": [{"ips": [{"ip": value}], "names": [value, "x.invalid"]}],
+            }
+        )
+    return events
+
+
+@pytest.mark.parametrize(
+    "path", ["dst_endpoint.ip", "answers.rdata", "interfaces.ips.ip", "interfaces.names"]
+)
+def test_a_parquet_logs_nested_fields_read_as_the_same_json_lines_do(
+    tmp_path: Path, correlator: IndicatorCorrelator, path: str
+) -> None:
+    events = _ocsf_events()
+    lines = tmp_path / "ocsf.jsonl"
+    lines.write_text("".join(json.dumps(e) + "\n" for e in events))
+    table = tmp_path / "ocsf.parquet"
+    pq.write_table(pa.Table.from_pylist(events), table, row_group_size=4)
+    indicators = IndicatorSet.build(INDICATORS)
+    seen = []
+    for log_path, first in ((lines, 1), (table, 0)):
+        log = detect_log(log_path, ts_column="metadata.logged_time", value_column=path)
+        result = correlator.correlate(indicators, [log])
+        matches = {(m.row - first, m.indicator.id, m.observed_value) for m in result.matches()}
+        rejects = {(r.row - first, r.reason) for r in result.rejected}
+        seen.append((matches, rejects, result.rows_read, result.without_value))
+    assert seen[0] == seen[1]
+    assert len(seen[0][0]) >= 3  # matches in each form, nested or listed
+    with pytest.raises(ObservableLogError, match="holds a list, not one time a row"):
+        detect_log(table, ts_column="answers.type", value_column=path)
+    with pytest.raises(ObservableLogError, match=r"no column 'dst_endpoint\.mac'"):
+        detect_log(table, ts_column="metadata.logged_time", value_column="dst_endpoint.mac")
+
+
 #: Run in a fresh process: the machine code ``compile_kernel`` and
 #: ``compile_splitter`` compiled (at install, and cached on disk) must serve
 #: logs of every form, so that none waits tens of seconds for a compile of

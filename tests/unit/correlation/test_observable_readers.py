@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -702,3 +703,20 @@ def test_arrays_inside_arrays_on_a_dotted_path_read_as_one_list(tmp_path: Path) 
         ["192.0.2.1"],
     ]
     assert rejects == []
+
+
+def test_a_parquet_logs_dotted_paths_read_as_json_lines_do(tmp_path: Path) -> None:
+    events = [
+        {"time": "2025-03-01T10:00:00Z", "src": {"ip": "192.0.2.1"}, "dns": [{"a": "x.example"}]},
+        {"time": "2025-03-01T10:00:01Z", "src": {"ip": None}, "dns": [{"a": None}, {}]},
+        {"time": "2025-03-01T10:00:02Z", "src": None, "dns": None},
+    ]
+    lines = tmp_path / "events.jsonl"
+    lines.write_text("".join(json.dumps(e) + "\n" for e in events))
+    table = tmp_path / "events.parquet"
+    pq.write_table(pa.Table.from_pylist(events), table)
+    for value in ("src.ip", "dns.a"):
+        want = _rows(detect_log(lines, ts_column="time", value_column=value))
+        got = _rows(detect_log(table, ts_column="time", value_column=value))
+        assert [r["value"] for r in got] == [r["value"] for r in want], value
+        assert [r["row_no"] for r in got] == [r["row_no"] - 1 for r in want]  # 0-based

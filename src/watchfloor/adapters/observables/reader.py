@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,8 +53,13 @@ from watchfloor.adapters.observables.json_array import (
 )
 from watchfloor.adapters.observables.jsonl import json_names, read_jsonl
 from watchfloor.adapters.observables.zeek import ZeekHeader, is_zeek_log
-from watchfloor.engines.correlation.base import TIME_UNITS, ObservableLog
-from watchfloor.engines.correlation.kernel import check_ts_format, check_ts_zone
+from watchfloor.engines.correlation.base import TIME_UNITS, ObservableLog, holds_lists
+from watchfloor.engines.correlation.kernel import (
+    check_ts_format,
+    check_ts_zone,
+    parquet_path,
+    sql_identifier,
+)
 from watchfloor.engines.correlation.model import RejectedRow
 from watchfloor.engines.correlation.splits import is_gzip, open_lines, open_log
 
@@ -129,11 +135,29 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
+def parquet_names(schema: pa.Schema) -> list[str]:
+    """A Parquet schema's column names, then the dotted paths of the fields of
+    its structs, and of the structs in its lists (see ``kernel.parquet_path``)."""
+    names = list(schema.names)
+
+    def fields(prefix: str, t: pa.DataType) -> None:
+        while holds_lists(t):
+            t = t.value_type
+        if pa.types.is_struct(t):
+            for f in t:
+                names.append(f"{prefix}.{f.name}")
+                fields(f"{prefix}.{f.name}", f.type)
+
+    for f in schema:
+        fields(f.name, f.type)
+    return list(dict.fromkeys(names))
+
+
 def _columns(path: Path, fmt: str) -> list[str]:
     if fmt == "zeek":
         return ZeekHeader.read(path).fields
     if fmt == "parquet":
-        return list(pq.read_schema(path).names)
+        return parquet_names(pq.read_schema(path))
     if fmt == "csv":
         return csv_header(path)[0]
     # JSON: the names in the objects of the first MiB (an event log mixes
@@ -294,6 +318,11 @@ def _detect(
     values = [_pick(cols, wanted, VALUE_NAMES, "value", p) for wanted in value_columns]
     typ = _pick(cols, type_column, TYPE_NAMES, "type", p)
     assert ts is not None and None not in values
+    if fmt == "parquet":  # one time and one type a row, not a list of them
+        schema = pq.read_schema(p)
+        for name, what in ((ts, "time"), (typ, "type")):
+            if name is not None and holds_lists(parquet_path(schema, name)[1]):
+                raise ObservableLogError(f"{p}: column {name!r} holds a list, not one {what} a row")
     delimiter = csv_header(p)[1] if fmt == "csv" else ","
     return [
         ObservableLog(
@@ -343,7 +372,11 @@ def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
         list(log.row_groups) if log.row_groups is not None else list(range(meta.num_row_groups))
     )
     offsets = np.cumsum([0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
-    columns = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
+    wanted = [log.ts_column, log.value_column] + ([log.type_column] if log.type_column else [])
+    schema = pf.schema_arrow
+    # a dotted path: its top column read, the path taken by the engine's SQL
+    columns = list(dict.fromkeys(c if c in schema.names else c.split(".")[0] for c in wanted))
+    paths = {c: parquet_path(schema, c)[0] for c in wanted if c not in schema.names}
     # Row groups are read one run of consecutive groups at a time, so row numbers follow.
     runs: list[list[int]] = []
     for g in groups:
@@ -355,6 +388,8 @@ def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
         row = int(offsets[run[0]])
         for b in pf.iter_batches(batch_size=_BATCH, row_groups=run, columns=columns):
             n = b.num_rows
+            if paths:
+                b = _with_paths(b, paths)
             yield observable_batch(
                 pa.array(np.arange(row, row + n, dtype=np.int64)),
                 _times(log, b.column(log.ts_column)),
@@ -362,6 +397,20 @@ def _read_parquet(log: ObservableLog) -> Iterator[pa.RecordBatch]:
                 b.column(log.type_column) if log.type_column else None,
             )
             row += n
+
+
+def _with_paths(batch: pa.RecordBatch, paths: dict[str, str]) -> pa.RecordBatch:
+    """``batch`` with a column for each dotted path, read by its SQL."""
+    con = duckdb.connect()
+    try:
+        con.register("batch", batch)
+        selected = ", ".join(f"{sql} AS {sql_identifier(name)}" for name, sql in paths.items())
+        found = con.sql(f"SELECT {selected} FROM batch").to_arrow_table()
+    finally:
+        con.close()
+    for name in paths:
+        batch = batch.append_column(name, found.column(name).combine_chunks())
+    return batch
 
 
 def _times(log: ObservableLog, column: pa.Array) -> pa.Array:

@@ -763,8 +763,51 @@ def correlate_batches(
         yield flush()
 
 
-def _ident(name: str) -> str:
+def sql_identifier(name: str) -> str:
+    """``name`` as an SQL identifier, quoted."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def parquet_path(schema: pa.Schema, name: str) -> tuple[str, pa.DataType]:
+    """SQL reading field ``name`` of a Parquet log, and its Arrow type: the
+    column of that very name, else its dotted path into structs (OCSF's
+    ``src_endpoint.ip``, as Amazon Security Lake stores it) and through lists
+    of structs, whose values make one list, flattened at any depth as a JSON
+    path is (see ``adapters.observables.jsonl``). Raises :class:`KeyError`
+    for a path that is none."""
+    if name in schema.names:
+        return _flat_sql(sql_identifier(name), schema.field(name).type)
+    first, *rest = name.split(".")
+    if not rest or first not in schema.names:
+        raise KeyError(name)
+    return _descend(sql_identifier(first), schema.field(first).type, rest, 0)
+
+
+def _descend(sql: str, t: pa.DataType, keys: list[str], depth: int) -> tuple[str, pa.DataType]:
+    if not keys:
+        return _flat_sql(sql, t)
+    if pa.types.is_struct(t):
+        at = t.get_field_index(keys[0])
+        if at < 0:
+            raise KeyError(keys[0])
+        return _descend(
+            f"struct_extract({sql}, {_literal(keys[0])})", t.field(at).type, keys[1:], depth
+        )
+    if holds_lists(t):  # on through every element
+        each = f"x{depth}"
+        inner, inner_t = _descend(each, t.value_type, keys, depth + 1)
+        listed = f"list_transform({sql}, lambda {each}: {inner})"
+        if holds_lists(inner_t):
+            return f"flatten({listed})", inner_t
+        return listed, pa.list_(inner_t)
+    raise KeyError(keys[0])
+
+
+def _flat_sql(sql: str, t: pa.DataType) -> tuple[str, pa.DataType]:
+    """A list of lists (at any depth) as the list of their elements."""
+    while holds_lists(t) and holds_lists(t.value_type):
+        sql, t = f"flatten({sql})", t.value_type
+    return sql, t
 
 
 def parquet_row_ranges(
@@ -879,10 +922,15 @@ def correlate_parquet(
     row groups pruned by row number, rows in file order), which also turns the
     timestamps into microseconds. Row numbers are 0-based row indices."""
     path = log.path.replace("'", "''")
-    typ = f"{_ident(log.type_column)}::VARCHAR" if log.type_column else "NULL::VARCHAR"
     schema = pq.read_schema(log.path)
-    ts_type = schema.field(log.ts_column).type
-    listed = holds_lists(schema.field(log.value_column).type)
+    typ = (
+        f"{parquet_path(schema, log.type_column)[0]}::VARCHAR"
+        if log.type_column
+        else "NULL::VARCHAR"
+    )
+    ts_sql, ts_type = parquet_path(schema, log.ts_column)
+    value_sql, value_type = parquet_path(schema, log.value_column)
+    listed = holds_lists(value_type)
     runs = parquet_row_ranges(log, max_rows=None)
     rows_of = f"read_parquet('{path}', file_row_number = true) {_row_filter(log, runs)}"
     # the type names as DuckDB's hash of each, where the log has few (see TypeHashes)
@@ -892,8 +940,8 @@ def correlate_parquet(
     query = f"""
 SELECT {_us_expr(ts_type, log.ts_unit, log.ts_format, log.ts_zone)} AS ts_us, value,
        {"hash(type) AS type_hash" if hashes is not None else "type"}
-FROM (SELECT {_ident(log.ts_column)} AS ts,
-             {_ident(log.value_column)}::{"VARCHAR[]" if listed else "VARCHAR"} AS value,
+FROM (SELECT {ts_sql} AS ts,
+             ({value_sql})::{"VARCHAR[]" if listed else "VARCHAR"} AS value,
              {typ} AS type
       FROM {rows_of})
 """
