@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from stix2patterns.validator import validate
 
 from watchfloor.adapters.indicators import (
     IndicatorImportError,
@@ -54,6 +55,12 @@ def _bundle(*objects: dict[str, Any]) -> str:
     )
 
 
+MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+SHA512 = "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce" * 2
+
+
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
@@ -61,16 +68,38 @@ def _bundle(*objects: dict[str, Any]) -> str:
         ("[ipv6-addr:value = '2001:db8::/32']", [(K.IPV6, "2001:db8::/32")]),
         ("[domain-name:value = 'evil.example']", [(K.DOMAIN, "evil.example")]),
         ("[url:value = 'http://evil.example/it\\'s']", [(K.URL, "http://evil.example/it's")]),
-        ("[file:hashes.'SHA-256' = 'ab']", [(K.SHA256, "ab")]),
-        ("[file:hashes.MD5 = 'ab' OR file:hashes.'SHA-1' = 'cd']", [(K.MD5, "ab"), (K.SHA1, "cd")]),
+        (f"[file:hashes.'SHA-256' = '{SHA256}']", [(K.SHA256, SHA256)]),
+        (
+            f"[file:hashes.MD5 = '{MD5}' OR file:hashes.'SHA-1' = '{SHA1}']",
+            [(K.MD5, MD5), (K.SHA1, SHA1)],
+        ),
         (
             "[domain-name:value = 'a.example'] OR [ipv4-addr:value = '192.0.2.1']",
             [(K.DOMAIN, "a.example"), (K.IPV4, "192.0.2.1")],
+        ),
+        # as MISP's STIX export (misp-stix) writes an ip-dst, ip-src attribute
+        (
+            "[network-traffic:dst_ref.type = 'ipv4-addr' AND "
+            "network-traffic:dst_ref.value = '198.51.100.7']",
+            [(K.IPV4, "198.51.100.7")],
+        ),
+        ("[network-traffic:src_ref.value = '2001:db8::1']", [(K.IPV6, "2001:db8::1")]),
+        (
+            "[network-traffic:dst_ref.value = 'evil.example' AND "
+            "network-traffic:dst_ref.type = 'domain-name']",
+            [(K.DOMAIN, "evil.example")],
+        ),
+        # the hashes of one file; AND binds before OR
+        (
+            f"[file:hashes.MD5 = '{MD5}' AND file:hashes.'SHA-256' = '{SHA256}' "
+            "OR url:value = 'http://x.example/']",
+            [(K.MD5, MD5), (K.SHA256, SHA256), (K.URL, "http://x.example/")],
         ),
     ],
 )
 def test_simple_patterns_give_their_comparisons(pattern: str, expected: list[Any]) -> None:
     assert parse_simple_pattern(pattern) == expected
+    assert validate(pattern, ret_errs=False, print_errs=False)  # STIX, by the reference
 
 
 @pytest.mark.parametrize(
@@ -82,10 +111,21 @@ def test_simple_patterns_give_their_comparisons(pattern: str, expected: list[Any
         "[process:name = 'evil.exe']",
         "[domain-name:value LIKE '%.example']",
         "[ipv4-addr:value != '1.2.3.4']",
-        "[file:hashes.'SHA-512' = 'ab']",
+        f"[file:hashes.'SHA-512' = '{SHA512}']",
+        # more than one value of a log would match them
+        "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = "
+        "'198.51.100.7' AND network-traffic:dst_port = 443]",
+        "[network-traffic:src_ref.value = '192.0.2.1' AND "
+        "network-traffic:dst_ref.value = '198.51.100.7']",
+        f"[file:name = 'x.exe' AND file:hashes.MD5 = '{MD5}']",
+        "[network-traffic:dst_ref.type = 'mac-addr' AND network-traffic:dst_ref.value = 'aa']",
+        # list indices in an object path (MISP's domain|ip): valid, not matched
+        "[domain-name:value = 'x.example' AND domain-name:resolves_to_refs[*].value = '1.2.3.4']",
+        "[email-message:to_refs[0].value = 'a@b.example']",
     ],
 )
 def test_other_valid_patterns_are_unsupported(pattern: str) -> None:
+    assert validate(pattern, ret_errs=False, print_errs=False)  # STIX, by the reference
     with pytest.raises(UnsupportedPattern):
         parse_simple_pattern(pattern)
 
@@ -94,6 +134,8 @@ def test_other_valid_patterns_are_unsupported(pattern: str) -> None:
     "pattern", ["", "ipv4-addr:value = '1.2.3.4'", "[ipv4-addr:value = '1.2.3.4'", "[= 'x']"]
 )
 def test_garbage_is_a_malformed_pattern(pattern: str) -> None:
+    # (the reference's validator fails on an empty pattern with an error of its own)
+    assert not pattern or not validate(pattern, ret_errs=False, print_errs=False)
     with pytest.raises(MalformedPattern):
         parse_simple_pattern(pattern)
 
@@ -169,3 +211,26 @@ def test_unsupported_and_revoked_indicators_are_reported_not_fatal() -> None:
     assert [i.id for i in result.indicators] == [ok["id"]]
     assert {p.item for p in result.unsupported} == {complex_["id"], sigma["id"]}
     assert [p.item for p in result.skipped] == [revoked["id"]]
+
+
+def test_a_misp_stix_export_gives_its_addresses_and_keeps_the_rest_apart() -> None:
+    # misp-stix writes an ip-dst attribute as network traffic to the address,
+    # a domain|ip one with a list index in its path: valid STIX both, the
+    # second not matched (it would take two values of a log), never malformed
+    ip_dst = _indicator(
+        1,
+        "[network-traffic:dst_ref.type = 'ipv4-addr' AND "
+        "network-traffic:dst_ref.value = '198.51.100.7']",
+    )
+    domain_ip = _indicator(
+        2,
+        "[domain-name:value = 'evil.example' AND "
+        "domain-name:resolves_to_refs[*].value = '1.2.3.4']",
+    )
+    result = stix_indicators(_bundle(ip_dst, domain_ip), source="misp-export.json")
+    assert [(i.id, i.kind, i.value) for i in result.indicators] == [
+        (ip_dst["id"], K.IPV4, "198.51.100.7")
+    ]
+    [unsupported] = result.unsupported
+    assert unsupported.item == domain_ip["id"]
+    assert "resolves_to_refs[*].value" in unsupported.reason

@@ -9,11 +9,22 @@ Accepted (STIX 2.0 and 2.1)::
     [file:hashes.'SHA-256' = '…']  (also MD5, SHA-1; quoted or not: file:hashes.MD5)
     [a = 'x' OR b = 'y']  and  [a = 'x'] OR [b = 'y']
 
-Anything else — AND, FOLLOWEDBY, qualifiers (WITHIN, REPEATS, START/STOP),
-other operators (!=, LIKE, MATCHES, IN …) or other object paths — is
-*unsupported*: valid STIX perhaps, but not matched. A pattern that is not
-STIX at all is *malformed*. The two raise different errors so that an import
-can skip the first and refuse the second.
+and the forms that say no more than one of those with AND, as MISP's STIX
+export (misp-stix) and many feeds write them::
+
+    [network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '…']
+        (src_ref too; the address whichever way the traffic went; the type
+        ipv4-addr, ipv6-addr or domain-name, or none: told by the value)
+    [file:hashes.MD5 = '…' AND file:hashes.'SHA-256' = '…']
+        (the hashes of one file: each identifies it)
+
+AND binds before OR, as in STIX. Anything else — AND with any other
+comparison (a port, a file name, a second address), FOLLOWEDBY, qualifiers
+(WITHIN, REPEATS, START/STOP), other operators (!=, LIKE, MATCHES, IN …) or
+other object paths — is *unsupported*: valid STIX perhaps, but not matched
+(it would take more than one value of a log to match it). A pattern that is
+not STIX at all is *malformed*. The two raise different errors so that an
+import can skip the first and refuse the second.
 """
 
 from __future__ import annotations
@@ -38,7 +49,9 @@ _TOKEN = re.compile(
       (?P<lb>\[) | (?P<rb>\]) | (?P<lp>\() | (?P<rp>\)) |
       (?P<str>'(?:[^'\\]|\\.)*') |
       (?P<op>!=|<=|>=|=|<|>) |
-      (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[A-Za-z0-9_\-.']+|(?:\.[A-Za-z0-9_\-']+)*)?) |
+      (?P<word>[A-Za-z_][A-Za-z0-9_\-]*
+         (?::(?:[A-Za-z0-9_\-.']|\[(?:\*|\d+)\])+  # an object path, list indices too
+          |(?:\.[A-Za-z0-9_\-']+)*)?) |
       (?P<other>\S)
     )""",
     re.VERBOSE,
@@ -100,6 +113,15 @@ def _unquote(literal: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
+#: A network-traffic object's source or destination, its value or its type.
+_TRAFFIC = re.compile(r"network-traffic:(src|dst)_ref\.(value|type)", re.IGNORECASE)
+_TRAFFIC_TYPES = {
+    "ipv4-addr": ObservableKind.IPV4,
+    "ipv6-addr": ObservableKind.IPV6,
+    "domain-name": ObservableKind.DOMAIN,
+}
+
+
 def _object_path(path: str) -> ObservableKind:
     key = path.lower()
     if key in _PATHS:
@@ -113,6 +135,31 @@ def _object_path(path: str) -> ObservableKind:
     if ":" not in path:
         raise MalformedPattern(f"{path!r} is not an object path (type:property)")
     raise UnsupportedPattern(f"object path {path!r} is not matched")
+
+
+def _group_values(group: list[tuple[str, str]]) -> list[tuple[ObservableKind, str]]:
+    """The (kind, value) that comparisons joined by AND (``group``: their
+    object paths and values) stand for, where they say no more than that."""
+    if len(group) == 1 and not _TRAFFIC.fullmatch(group[0][0]):
+        path, value = group[0]
+        return [(_object_path(path), value)]
+    traffic = [(_TRAFFIC.fullmatch(path), value) for path, value in group]
+    others = ", ".join(dict.fromkeys(path for path, _ in group))
+    if all(m is not None for m, _ in traffic):
+        refs = {m.group(1).lower() for m, _ in traffic if m is not None}
+        values = {v for m, v in traffic if m is not None and m.group(2).lower() == "value"}
+        types = {v.lower() for m, v in traffic if m is not None and m.group(2).lower() == "type"}
+        if len(refs) > 1 or len(values) != 1:
+            raise UnsupportedPattern("AND of two ends of network traffic is not matched")
+        [value] = values
+        if not types:  # the value's form tells
+            return [(ObservableKind.IPV6 if ":" in value else ObservableKind.IPV4, value)]
+        if len(types) > 1 or not types <= set(_TRAFFIC_TYPES):
+            raise UnsupportedPattern(f"network traffic to a {sorted(types)[0]!r} is not matched")
+        return [(_TRAFFIC_TYPES[types.pop()], value)]
+    if all(path.lower().startswith("file:hashes.") for path, _ in group):
+        return list(dict.fromkeys((_object_path(path), value) for path, value in group))
+    raise UnsupportedPattern(f"AND of {others} is not matched")
 
 
 def parse_simple_pattern(pattern: str) -> list[tuple[ObservableKind, str]]:
@@ -138,7 +185,8 @@ def parse_simple_pattern(pattern: str) -> list[tuple[ObservableKind, str]]:
             if kind != "lb":
                 raise MalformedPattern(f"expected '[' at {text!r}")
             i += 1
-            # comparisons inside [ … ]
+            # comparisons inside [ … ]: groups joined by AND, the groups by OR
+            group: list[tuple[str, str]] = []
             while True:
                 if i + 2 >= n:
                     raise MalformedPattern("unterminated observation expression")
@@ -155,19 +203,21 @@ def parse_simple_pattern(pattern: str) -> list[tuple[ObservableKind, str]]:
                     raise UnsupportedPattern(
                         f"comparison with {lit!r} (not a string) is not matched"
                     )
-                out.append((_object_path(path), _unquote(lit)))
+                group.append((path, _unquote(lit)))
                 i += 3
                 if i >= n:
                     raise MalformedPattern("missing ']'")
                 k, t = tokens[i]
-                if k == "rb":
-                    i += 1
-                    break
-                if k == "word" and t.upper() == "OR":
+                if k == "word" and t.upper() == "AND":
                     i += 1
                     continue
-                if k == "word" and t.upper() == "AND":
-                    raise UnsupportedPattern("AND inside an observation is not matched")
+                if k == "rb" or (k == "word" and t.upper() == "OR"):
+                    out.extend(_group_values(group))
+                    group = []
+                    i += 1
+                    if k == "rb":
+                        break
+                    continue
                 raise MalformedPattern(f"unexpected {t!r} in an observation expression")
             expect_observation = False
             continue
