@@ -14,14 +14,9 @@ fi
 # Install exactly what the lock pins (no network beyond the package index).
 .venv/bin/uv pip sync --quiet --python .venv/bin/python requirements.lock
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
-# Compile the correlation kernel's and the JSON array splitter's machine code
-# once (cached beside them; a no-op when the cache is current), so no first
-# run waits for it.
-.venv/bin/python -c "
-from watchfloor.adapters.observables.json_array import compile_splitter
-from watchfloor.engines.correlation.kernel import compile_kernel
-compile_kernel()
-compile_splitter()"
+# Compile the correlation kernel's machine code once (cached beside it; a
+# no-op when the cache is current), so no first run waits for it.
+.venv/bin/python -c "from watchfloor.engines.correlation.kernel import compile_kernel; compile_kernel()"
 
 if [ "${1:-}" = "--system" ]; then
   need=()

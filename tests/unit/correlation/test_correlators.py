@@ -196,7 +196,7 @@ def test_zeek_logs_match_as_the_same_rows_written_as_csv(
     assert result.rows_read == len(ROWS)
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".json"])
 def test_progress_counts_the_rows_read_of_the_rows_in_all(
     tmp_path: Path, correlator: IndicatorCorrelator, suffix: str
 ) -> None:
@@ -788,29 +788,27 @@ def test_a_parquet_logs_nested_fields_read_as_the_same_json_lines_do(
         detect_log(table, ts_column="metadata.logged_time", value_column="dst_endpoint.mac")
 
 
-#: Run in a fresh process: the machine code ``compile_kernel`` and
-#: ``compile_splitter`` compiled (at install, and cached on disk) must serve
-#: logs of every form, so that none waits tens of seconds for a compile of
-#: its own.
+#: Run in a fresh process: the machine code ``compile_kernel`` compiled (at
+#: install, and cached on disk) must serve logs of every form, so that none
+#: waits tens of seconds for a compile of its own.
 _COMPILE_ONCE = """
 import sys
 from numba.core.registry import CPUDispatcher
-from watchfloor.adapters.observables import detect_log, json_array, read_observables
+from watchfloor.adapters.observables import detect_log, read_observables
 from watchfloor.engines.correlation import DuckDBCorrelator, Indicator, IndicatorSet
 from watchfloor.engines.correlation import ObservableKind as K
-from watchfloor.engines.correlation import _compiled, _csv_records
+from watchfloor.engines.correlation import _compiled, _csv_records, _json_split
 from watchfloor.engines.correlation.kernel import compile_kernel
 from watchfloor.engines.correlation.splits import span_counts
 
 def compiled():
-    modules = (_compiled, _csv_records, json_array)
+    modules = (_compiled, _csv_records, _json_split)
     return {
         f"{m.__name__}.{name}": len(f.signatures)
         for m in modules for name, f in vars(m).items() if isinstance(f, CPUDispatcher)
     }
 
 compile_kernel()  # as scripts/setup.sh does
-json_array.compile_splitter()
 before = compiled()
 indicators = IndicatorSet.build(
     [Indicator("i", K.IPV4, "198.51.100.7", "s"), Indicator("j", K.DOMAIN, "evil.example", "s")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from watchfloor.engines.correlation._csv_records import FIELD_START, QUOTED, csv
 from watchfloor.engines.correlation.splits import (
     byte_ranges,
     count_lines,
+    estimate_elements,
     estimate_lines,
     is_gzip,
     line_span,
@@ -127,6 +129,26 @@ def test_a_utf16_log_opens_as_utf8_whole_and_its_lines_are_estimated(
     plain = tmp_path / "plain.csv"
     plain.write_bytes(b"a,b\n")
     assert not reads_whole(str(plain))
+
+
+@pytest.mark.parametrize("packing", ["plain", "gzip", "utf-16"])
+def test_a_json_arrays_elements_are_estimated_from_its_first_bytes(
+    tmp_path: Path, packing: str
+) -> None:
+    # pretty-printed, as consoles export, elements of varying length
+    events = [{"ts": i, "v": "x" * (i % 17), "tags": ["a", "b"][: i % 3]} for i in range(50_000)]
+    text = json.dumps(events, indent=2)
+    data = text.encode("utf-16") if packing == "utf-16" else text.encode()
+    path = tmp_path / "export.json"
+    path.write_bytes(gzip.compress(data) if packing == "gzip" else data)
+    assert abs(estimate_elements(str(path), sample=1 << 16) - 50_000) < 0.1 * 50_000
+    assert estimate_elements(str(path), sample=1 << 30) == 50_000  # all of it: counted
+    small = tmp_path / "small.json"
+    small.write_text('\ufeff [{"a": 1}, {"a": "],"}, 3]')
+    assert estimate_elements(str(small)) == 3
+    lines = tmp_path / "lines.json"
+    lines.write_text('{"a": 1}\n')
+    assert estimate_elements(str(lines)) == 0
 
 
 def test_a_zeek_logs_header_lines_are_not_counted_as_rows(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from watchfloor.engines.correlation import _compiled as nb
 from watchfloor.engines.correlation._csv_records import FIELD_START, csv_records
+from watchfloor.engines.correlation._json_split import split_elements
 from watchfloor.engines.correlation.base import (
     INSTANTS_US,
     MATCH_SCHEMA,
@@ -54,7 +55,7 @@ from watchfloor.engines.correlation.keys import (
     observable_keys,
 )
 from watchfloor.engines.correlation.model import Indicator, RejectedRow
-from watchfloor.engines.correlation.splits import estimate_lines
+from watchfloor.engines.correlation.splits import estimate_elements, estimate_lines
 
 __all__ = [
     "CHUNK_ROWS",
@@ -683,9 +684,10 @@ def compile_kernel() -> None:
     the first correlation on a fresh install does not wait 20-40 s for it:
     every path a log takes — a batch of type names, a Parquet log's type
     hashes, lists of values, a row left to the Python reference (its keys
-    hashed one by one), an index built from keys — and the parser that counts
-    a CSV byte range's records. Each is compiled once whatever the log, as the
-    arrays they take are made read-only first (``_compiled.read_only``)."""
+    hashed one by one), an index built from keys — the parser that counts a
+    CSV byte range's records, and the pass that cuts a JSON array into its
+    elements. Each is compiled once whatever the log, as the arrays they
+    take are made read-only first (``_compiled.read_only``)."""
     plan = KeyPlan(ipv4_prefixes=(32, 24), ipv6_prefixes=(128,), domain_depths=(2,))
     values = ["198.51.100.7", "2001:db8::1", "a.example", "http://a.example/x", "0" * 32, "x"]
     values += ["http://198.51.100.7/\u00e9", "b\u00fccher.example"]  # for the reference
@@ -715,6 +717,7 @@ def compile_kernel() -> None:
         for _ in correlate_parquet(kernel, log):
             pass
     csv_records(np.frombuffer(b'a,"b\nc"\n', np.uint8), ord(","), ord('"'), FIELD_START)
+    split_elements(np.frombuffer(b'{"a": [1, 2]}, "b\\"c"]', np.uint8), True)
 
 
 def _repeat(text: str, n: int) -> pa.Array:
@@ -833,12 +836,12 @@ def parquet_row_ranges(
 
 def rows_in(log: ObservableLog) -> int:
     """A log's rows for a progress report: counted (Parquet), else estimated
-    from its first MiB of lines (a CSV log's header aside); not known (0) for
-    a JSON array, whose elements may span many lines each."""
+    from its first MiB of lines (a CSV log's header aside), or for a JSON
+    array of the elements that end in its first MiB."""
     if log.format == "parquet":
         return sum(b - a for a, b in parquet_row_ranges(log))
     if log.format == "json":
-        return 0
+        return estimate_elements(log.path)
     comment = b"#" if log.format == "zeek" else None  # its header and #close lines
     return max(0, estimate_lines(log.path, comment=comment) - (log.format == "csv"))
 

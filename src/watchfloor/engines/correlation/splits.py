@@ -24,10 +24,12 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 
 from watchfloor.engines.correlation import _csv_records as csv_parser
+from watchfloor.engines.correlation._json_split import split_elements
 
 __all__ = [
     "byte_ranges",
     "count_lines",
+    "estimate_elements",
     "estimate_lines",
     "is_gzip",
     "line_span",
@@ -179,6 +181,35 @@ def estimate_lines(path: str, sample: int = 1 << 20, comment: bytes | None = Non
     file's first ``sample`` bytes decompressed stand for the compressed bytes
     read to give them. Lines that start with ``comment`` (a Zeek log's ``#``
     header) are not counted."""
+    head, read, size = _head(path, sample)
+    lines = head.count(b"\n") + (1 if head and not head.endswith(b"\n") else 0)
+    if comment:
+        lines -= head.count(b"\n" + comment) + head.startswith(comment)
+    if size <= read or lines <= 0:
+        return lines
+    return round(lines * size / read)
+
+
+def estimate_elements(path: str, sample: int = 1 << 20) -> int:
+    """About how many elements the JSON array the file holds has, as
+    :func:`estimate_lines` estimates lines: those that end in its first
+    ``sample`` bytes, scaled by the bytes they take (0 where none does)."""
+    head, read, size = _head(path, sample)
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if not body.startswith(b"["):
+        return 0
+    found = split_elements(np.frombuffer(body[1:], np.uint8), True)
+    status, given, cut = int(found[2]), int(found[4]), int(found[5])
+    if status > 0 or size <= read or given == 0:
+        return given
+    # the elements a byte of text, times the text the whole file holds
+    return round(given / (cut + 1 + len(head) - len(body)) * len(head) * size / read)
+
+
+def _head(path: str, sample: int) -> tuple[bytes, int, int]:
+    """The file's first ``sample`` bytes of text (decompressed where it is
+    gzip, as UTF-8 where it is UTF-16), the bytes of the file read for them,
+    and the file's size (that of the whole where the sample is all of it)."""
     size = os.path.getsize(path)
     with open(path, "rb") as raw:
         if raw.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC:
@@ -192,12 +223,7 @@ def estimate_lines(path: str, sample: int = 1 << 20, comment: bytes | None = Non
             read = len(head)
     if head[:2] in _UTF16_MARKS:  # counted in its text, scaled by its bytes
         head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
-    lines = head.count(b"\n") + (1 if head and not head.endswith(b"\n") else 0)
-    if comment:
-        lines -= head.count(b"\n" + comment) + head.startswith(comment)
-    if size <= read or lines <= 0:
-        return lines
-    return round(lines * size / read)
+    return head, read, size
 
 
 def _gunzip_head(raw: BinaryIO, sample: int) -> tuple[bytes, int, bool]:
