@@ -86,7 +86,7 @@ def test_board_queue_audit_and_policies_render_for_an_analyst(cell: Cell) -> Non
     assert "in force" in browser.get("/policies").text
 
 
-def test_a_server_process_compiles_every_template_and_freezes_what_lives_long() -> None:
+def test_a_server_process_readies_templates_and_kernel_and_freezes_what_lives_long() -> None:
     # in a process of its own: frozen objects are never collected
     import subprocess
     import sys
@@ -95,12 +95,15 @@ def test_a_server_process_compiles_every_template_and_freezes_what_lives_long() 
         "import gc\n"
         "from watchfloor.entrypoints.web.app import ready_to_serve\n"
         "from watchfloor.entrypoints.web.pages import _env\n"
+        "from watchfloor.engines.correlation import _compiled\n"
         "ready_to_serve()\n"
-        "print(gc.get_freeze_count(), len(_env().cache or {}))\n"
+        "print(gc.get_freeze_count(), len(_env().cache or {}),"
+        " len(_compiled._scan_rows_nb.signatures))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
-    frozen, compiled = (int(x) for x in out.stdout.split())
+    frozen, compiled, kernel = (int(x) for x in out.stdout.split())
     assert frozen > 50_000  # the libraries, the app and its templates
     assert compiled >= 18  # every page and report template, before the first request
+    assert kernel == 1  # the correlation kernel's machine code, loaded

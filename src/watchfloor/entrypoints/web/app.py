@@ -195,9 +195,12 @@ def ready_to_serve() -> None:
     walked them all, a 120-190 ms pause of every request in flight, several
     times a minute under load. Now it walks only what requests make. Not for
     test processes, which build and drop many apps: frozen objects are never
-    collected."""
+    collected. It also loads the correlation kernel's machine code (compiled
+    at install), which the first log upload waited 1.4 s for."""
+    from watchfloor.engines.correlation.kernel import compile_kernel
     from watchfloor.entrypoints.web.pages import compile_templates
 
     compile_templates()
+    compile_kernel()  # from the install's cache: about a second
     gc.collect()  # nothing collectable is frozen
     gc.freeze()
