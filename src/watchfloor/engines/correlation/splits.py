@@ -136,20 +136,22 @@ class _Utf8(io.RawIOBase):
     def __init__(self, fh: BinaryIO) -> None:
         self._fh = fh
         self._decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
-        self._pending = b""
+        self._pending, self._at = b"", 0  # decoded, and how much of it was given
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
+        while self._at >= len(self._pending):
             raw = self._fh.read(1 << 20)
             self._pending = self._decoder.decode(raw, final=not raw).encode("utf-8")
+            self._at = 0
             if not raw:
                 break
         view = memoryview(buffer).cast("B")
-        n = min(len(view), len(self._pending))
-        view[:n], self._pending = self._pending[:n], self._pending[n:]
+        n = min(len(view), len(self._pending) - self._at)
+        view[:n] = self._pending[self._at : self._at + n]
+        self._at += n
         return n
 
     def close(self) -> None:
