@@ -788,6 +788,39 @@ def test_a_parquet_logs_nested_fields_read_as_the_same_json_lines_do(
         detect_log(table, ts_column="metadata.logged_time", value_column="dst_endpoint.mac")
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_a_files_hashes_as_sysmon_lists_them_match_each(
+    tmp_path: Path, correlator: IndicatorCorrelator, suffix: str
+) -> None:
+    by_id = {i.id: i.value.upper() for i in INDICATORS}
+    md5, sha1, sha256 = by_id["ind-md5"], by_id["ind-sha1"], by_id["ind-sha256"]
+    imphash = md5  # a hash of the import table: no file hash, whatever it equals
+    rows = [
+        (_ts(1), f"SHA1={sha1},MD5=0123456789ABCDEF0123456789ABCDEF,SHA256={sha256}", None),
+        (_ts(2), f"MD5={md5}", "hash"),
+        (_ts(3), "MD5=abc; SHA256=zz", None),
+        (_ts(4), f"IMPHASH={imphash}", None),
+        ("yesterday", f"MD5={md5}", None),
+        (_ts(5), "a=b,c", None),
+    ]
+    log = detect_log(write_log(tmp_path / f"sysmon{suffix}", rows))
+    first = {".csv": 2, ".jsonl": 1, ".parquet": 0}[suffix]
+    result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])
+    assert sorted((m.row - first, m.indicator.id, m.observed_value) for m in result.matches()) == [
+        (0, "ind-sha1", sha1),
+        (0, "ind-sha256", sha256),
+        (1, "ind-md5", md5),
+    ]
+    assert sorted((r.row - first, r.reason) for r in result.rejected) == [
+        (2, "not a MD5 (32 hex digits) hash"),
+        (2, "not a SHA-256 (64 hex digits) hash"),
+        (3, "cannot tell the kind of value"),
+        (4, "missing or malformed timestamp"),
+        (5, "cannot tell the kind of value"),
+    ]
+    assert result.rows_read == len(rows)
+
+
 #: Run in a fresh process: the machine code ``compile_kernel`` compiled (at
 #: install, and cached on disk) must serve logs of every form, so that none
 #: waits tens of seconds for a compile of its own.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 import threading
 from collections import Counter, deque
@@ -577,8 +578,31 @@ class Kernel:
             m_row, m_idx, m_kind, j_row, j_why = self._reference_rows(
                 values, types, type_names, f_row, ts, (m_row, m_idx, m_kind, j_row, j_why)
             )
+        # rows rejected as no one kind or hash: "MD5=…,SHA256=…" as Sysmon writes
+        # a file's hashes is a list of them (see _hash_lists)
+        listed = _hash_lists(values, j_row, j_why)
+        if listed is not None:
+            others = ~np.isin(j_row, listed[0])
+            j_row, j_why = j_row[others], j_why[others]
         out = (m_row, m_idx, m_kind, j_row, j_why)
-        return self._output(values, type_names, (file, field), ts, row_numbers, *out)
+        item = self._output(values, type_names, (file, field), ts, row_numbers, *out)
+        if listed is None:
+            return item
+        rows, hashes, algorithms = listed
+        us = pa.array(ts[rows], pa.int64(), mask=ts_null[rows])
+        parts = pa.record_batch({"ts_us": us, "value": hashes, "type": algorithms})
+        each = self.scan(
+            parts,
+            file,
+            field=field,
+            split=False,
+            row_numbers=lambda at: row_numbers(rows[at]),
+        )
+        return (
+            pa.concat_batches([item[0], each[0]]),
+            sorted([*item[1], *each[1]], key=lambda r: r.row)[:_REJECTS_PER_BATCH],
+            item[2] + each[2],
+        )
 
     def _reference_rows(
         self,
@@ -677,6 +701,54 @@ class Kernel:
                 reason = REASONS[why] + (str(typ) if why == nb.R_TYPE else "")
                 rejects.append(RejectedRow(file, int(no), value, reason))
         return matches, rejects, tally
+
+
+#: The hash algorithms a list of a file's hashes names, by their type name.
+_LISTED_HASHES = {
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha-1": "sha1",
+    "sha256": "sha256",
+    "sha-256": "sha256",
+}
+_LISTED_PART = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*=\s*([^\s=]*)\s*")
+_HASH_REASONS = (nb.R_KIND, nb.R_MD5, nb.R_SHA1, nb.R_SHA256)
+
+
+def _hash_lists(
+    values: pa.Array, rows: np.ndarray, reasons: np.ndarray
+) -> tuple[np.ndarray, pa.Array, pa.Array] | None:
+    """Of the rows rejected as no kind or no hash, those whose value is a
+    list of a file's hashes, ``ALGORITHM=HEX`` separated by commas (or
+    semicolons) as Sysmon writes them (``SHA1=…,MD5=…,SHA256=…,IMPHASH=…``):
+    each MD5, SHA-1 and SHA-256 in them (the others, such as IMPHASH — a hash
+    of the import table, not of the file — left out), the row each is of,
+    and its algorithm as the type; None where there is none."""
+    candidates = rows[np.isin(reasons, _HASH_REASONS)]
+    if not candidates.size:
+        return None
+    texts = values.take(pa.array(candidates, pa.int64())).to_pylist()
+    of: list[int] = []
+    hashes: list[str] = []
+    algorithms: list[str] = []
+    for row, text in zip(candidates.tolist(), texts, strict=True):
+        if not isinstance(text, str) or "=" not in text:
+            continue
+        parts = [_LISTED_PART.fullmatch(part) for part in re.split(r"[,;]", text)]
+        if not all(parts):
+            continue
+        known = [
+            (_LISTED_HASHES[m.group(1).lower()], m.group(2))
+            for m in parts
+            if m is not None and m.group(1).lower() in _LISTED_HASHES
+        ]
+        for algorithm, digest in known:
+            of.append(row)
+            hashes.append(digest)
+            algorithms.append(algorithm)
+    if not of:
+        return None
+    return np.array(of, np.int64), pa.array(hashes, pa.string()), pa.array(algorithms)
 
 
 def compile_kernel() -> None:
