@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 import subprocess
 import sys
 from collections import OrderedDict
@@ -619,7 +621,7 @@ def test_times_given_as_numbers_in_a_unit_match_as_their_text_does(
     assert seen.observed_at == T0 + timedelta(minutes=1, seconds=0.123)
 
 
-@pytest.mark.parametrize("packing", ["gzip", "utf-16", "utf-16 in gzip"])
+@pytest.mark.parametrize("packing", ["gzip", "bzip2", "xz", "utf-16", "utf-16 in gzip"])
 @pytest.mark.parametrize("name", ["obs.csv", "obs.jsonl", "intel.log", "events.json"])
 def test_a_log_compressed_with_gzip_or_in_utf16_matches_as_the_plain_one(
     tmp_path: Path, correlator: IndicatorCorrelator, name: str, packing: str
@@ -632,8 +634,13 @@ def test_a_log_compressed_with_gzip_or_in_utf16_matches_as_the_plain_one(
     data = plain.read_bytes()
     if "utf-16" in packing:  # as Windows PowerShell 5.1 writes a file, its byte-order mark first
         data = data.decode("utf-8").encode("utf-16")
-    packed = tmp_path / (f"{name}.gz" if "gzip" in packing else f"windows-{name}")  # as rotated
-    packed.write_bytes(gzip.compress(data) if "gzip" in packing else data)
+    suffix, pack = {
+        "gzip": (".gz", gzip.compress),
+        "bzip2": (".bz2", bz2.compress),
+        "xz": (".xz", lzma.compress),
+    }.get(packing.split()[-1], ("", bytes))
+    packed = tmp_path / (f"{name}{suffix}" if suffix else f"windows-{name}")  # as rotated
+    packed.write_bytes(pack(data))
     log = detect_log(packed)
     assert partition_logs([log], 8, bytes_per_task=10) == [log]  # read whole, never in ranges
     result = correlator.correlate(IndicatorSet.build(INDICATORS), [log])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -570,8 +572,11 @@ def test_a_zeek_log_needs_its_header(tmp_path: Path) -> None:
         detect_log(bare, value_column="query")
 
 
+@pytest.mark.parametrize("packing", ["gz", "bz2", "xz"])
 @pytest.mark.parametrize("name", ["proxy.csv", "proxy.jsonl", "conn.log"])
-def test_a_log_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path, name: str) -> None:
+def test_a_log_compressed_as_rotated_reads_as_the_plain_one(
+    tmp_path: Path, name: str, packing: str
+) -> None:
     plain = tmp_path / name
     if name == "conn.log":
         plain.write_text(ZEEK_CONN)
@@ -579,9 +584,10 @@ def test_a_log_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path, name:
         write_log(plain, ROWS)
         with plain.open("a") as out:  # a line the reader reports, by number
             out.write("a,b,c,d\n" if name.endswith(".csv") else "{not json\n")
-    packed = tmp_path / "rotated" / f"{name}.gz"
+    packed = tmp_path / "rotated" / f"{name}.{packing}"
     packed.parent.mkdir()
-    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    pack = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[packing]
+    packed.write_bytes(pack(plain.read_bytes()))
     value = "id.resp_h" if name == "conn.log" else None
     seen = []
     for path in (plain, packed):
@@ -591,10 +597,28 @@ def test_a_log_compressed_with_gzip_reads_as_the_plain_one(tmp_path: Path, name:
         seen.append((log.format, log.ts_column, rows, [(r.row, r.reason) for r in rejects]))
     assert seen[0] == seen[1]
     assert seen[0][2] and seen[0][3]  # rows and a report, both
-    with pytest.raises(ObservableLogError, match="compressed with gzip"):
-        parquet = tmp_path / "x.parquet.gz"
-        parquet.write_bytes(gzip.compress(b"PAR1"))
+    with pytest.raises(ObservableLogError, match="a Parquet file compressed with"):
+        parquet = tmp_path / f"x.parquet.{packing}"
+        parquet.write_bytes(pack(b"PAR1"))
         detect_log(parquet)
+
+
+@pytest.mark.parametrize(
+    ("magic", "says"),
+    [
+        (b"PK\x03\x04", "a ZIP archive; take its logs out"),
+        (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive; take its logs out"),
+        (b"\x28\xb5\x2f\xfd", "compressed with Zstandard, which is not read here"),
+    ],
+)
+def test_an_archive_is_refused_saying_what_to_give_instead(
+    tmp_path: Path, magic: bytes, says: str
+) -> None:
+    for name in ("logs.zip", "proxy.csv"):  # by its bytes, whatever its name
+        path = tmp_path / name
+        path.write_bytes(magic + bytes(range(256)))
+        with pytest.raises(ObservableLogError, match=f"{name}: {says}"):
+            detect_log(path)
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])

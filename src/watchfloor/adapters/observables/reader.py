@@ -61,7 +61,7 @@ from watchfloor.engines.correlation.kernel import (
     sql_identifier,
 )
 from watchfloor.engines.correlation.model import RejectedRow
-from watchfloor.engines.correlation.splits import is_gzip, open_lines, open_log
+from watchfloor.engines.correlation.splits import open_lines, open_log, packing_of
 
 __all__ = [
     "TS_NAMES",
@@ -99,11 +99,26 @@ _BATCH = 65_536
 _CSV_BLOCK = 1 << 22  # bytes of a CSV or Zeek log parsed at a time
 _NAMES_FROM = 1 << 20  # bytes of JSON lines whose objects name the columns
 _DELIMITERS = (",", ";", "\t", "|")  # a CSV log's, the usual first
+_PACKED_SUFFIXES = (".gz", ".gzip", ".bz2", ".xz")
+#: Containers a log may come in that are not read, and what to do instead.
+_TAKE_OUT = "take its logs out and give each one (compressed with gzip, bzip2 or xz if need be)"
+_NOT_READ = {
+    b"PK\x03\x04": f"a ZIP archive; {_TAKE_OUT}",
+    b"7z\xbc\xaf\x27\x1c": f"a 7-Zip archive; {_TAKE_OUT}",
+    b"Rar!\x1a\x07": f"a RAR archive; {_TAKE_OUT}",
+    b"\x28\xb5\x2f\xfd": "compressed with Zstandard, which is not read here; give it as "
+    "it is, or compressed with gzip, bzip2 or xz",
+}
 
 
 def _check_text(path: Path) -> None:
-    """Refuse a file whose first KiB (decompressed, and as UTF-8 where it is
-    UTF-16) holds a NUL byte: no text log in UTF-8."""
+    """Refuse an archive, and a file whose first KiB (decompressed, and as
+    UTF-8 where it is UTF-16) holds a NUL byte: no text log in UTF-8."""
+    with open(path, "rb") as raw:
+        magic = raw.read(8)
+    for mark, what in _NOT_READ.items():
+        if magic.startswith(mark):
+            raise ObservableLogError(f"{path}: {what}")
     with open_log(path) as fh:
         head = fh.read(1 << 10)
     if b"\x00" in head:
@@ -115,12 +130,15 @@ def _check_text(path: Path) -> None:
 
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
-    packed = is_gzip(path)  # a text log compressed with gzip: conn.log.gz, eve.json.gz
-    if packed and suffix == ".gz":
+    # a text log compressed as rotated: conn.log.gz, eve.json.gz, dns.log.xz
+    packing = packing_of(path)
+    if packing is not None and suffix in _PACKED_SUFFIXES:
         suffix = Path(path.stem).suffix.lower()
     fmt = _FORMATS.get(suffix)
-    if fmt == "parquet" and packed:
-        raise ObservableLogError(f"{path}: a Parquet file compressed with gzip; give it as it is")
+    if fmt == "parquet" and packing is not None:
+        raise ObservableLogError(
+            f"{path}: a Parquet file compressed with {packing.name}; give it as it is"
+        )
     if fmt == "jsonl" and suffix == ".json" and opens_as_json_array(path):
         return "json"  # one array of objects, as consoles export them
     if fmt is None:
@@ -210,7 +228,7 @@ def _opens_as_json_object(path: Path) -> bool:
 
 
 def _text(path: Path, newline: str | None = None) -> io.TextIOWrapper:
-    """A text log open as text (decompressed where it is gzip)."""
+    """A text log open as text (decompressed where it is compressed)."""
     return io.TextIOWrapper(open_log(path), encoding="utf-8", errors="replace", newline=newline)
 
 

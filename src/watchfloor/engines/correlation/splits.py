@@ -1,8 +1,8 @@
 """Text logs cut into byte ranges at line starts, so that one large JSON-lines,
 Zeek or CSV log spreads over many tasks (a CSV range counts its records, and
 tells whether it ends inside a quoted field: see :func:`span_counts`); and
-text logs compressed with gzip (rotated Zeek logs, ``eve.json.gz``), read as
-they are, whole.
+text logs compressed with gzip, bzip2 or xz (rotated Zeek logs,
+``eve.json.gz``) or written in UTF-16, read as they are, whole.
 
 A range ``(start, end)`` holds the lines whose first byte lies in it: where a
 cut falls inside a line, the line belongs to the range it starts in. The
@@ -14,12 +14,15 @@ afterwards; no one reads the whole file first.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import gzip
 import io
+import lzma
 import os
 import zlib
-from typing import Any, BinaryIO, cast
+from collections.abc import Callable
+from typing import Any, BinaryIO, NamedTuple, cast
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from watchfloor.engines.correlation import _csv_records as csv_parser
 from watchfloor.engines.correlation._json_split import split_elements
 
 __all__ = [
+    "PACKINGS",
     "byte_ranges",
     "count_lines",
     "estimate_elements",
@@ -35,11 +39,30 @@ __all__ = [
     "line_span",
     "open_lines",
     "open_log",
+    "packing_of",
     "reads_whole",
     "span_counts",
 ]
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"  # and deflate, the only method gzip knows
+
+
+class _Packing(NamedTuple):
+    """A compression a text log may come in: how its files open, how to read
+    them, and a decompressor for a sample of one."""
+
+    name: str
+    magic: bytes
+    open: Callable[..., Any]  # (path, mode), as gzip.open
+    unpacker: Callable[[], Any]
+
+
+#: The compressions of rotated logs (logrotate's gzip, and its bzip2 and xz).
+PACKINGS = (
+    _Packing("gzip", _GZIP_MAGIC, gzip.open, lambda: zlib.decompressobj(16 + zlib.MAX_WBITS)),
+    _Packing("bzip2", b"BZh", bz2.open, bz2.BZ2Decompressor),
+    _Packing("xz", b"\xfd7zXZ\x00", lzma.open, lzma.LZMADecompressor),
+)
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16's byte-order marks, little and big end
 
 _STEP = 1 << 16  # bytes read at a time while looking for a line's end
@@ -106,24 +129,34 @@ class _Span(io.RawIOBase):
 
 def is_gzip(path: str | os.PathLike[str]) -> bool:
     """Whether the file is compressed with gzip (by its first bytes)."""
+    packing = packing_of(path)
+    return packing is not None and packing.name == "gzip"
+
+
+def packing_of(path: str | os.PathLike[str]) -> _Packing | None:
+    """How the file is compressed (gzip, bzip2, xz: by its first bytes), or None."""
     with open(path, "rb") as fh:
-        return fh.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
+        head = fh.read(8)
+    return next((p for p in PACKINGS if head.startswith(p.magic)), None)
 
 
 def reads_whole(path: str | os.PathLike[str]) -> bool:
     """Whether the file is read whole, through a decoder, and not in byte
-    ranges: compressed with gzip, or text in UTF-16 (by its byte-order mark)."""
+    ranges: compressed (gzip, bzip2, xz), or text in UTF-16 (by its
+    byte-order mark)."""
     with open(path, "rb") as fh:
-        head = fh.read(len(_GZIP_MAGIC))
-    return head == _GZIP_MAGIC or head.startswith(_UTF16_MARKS)
+        head = fh.read(2)
+    return packing_of(path) is not None or head in _UTF16_MARKS
 
 
 def open_log(path: str | os.PathLike[str]) -> BinaryIO:
-    """A text log's bytes, open for reading: decompressed where it is gzip,
-    and as UTF-8 where it is UTF-16 (as Windows PowerShell 5.1 writes what
-    ``>`` or ``Out-File`` sends to a file, and Excel its "Unicode Text")."""
+    """A text log's bytes, open for reading: decompressed where it is
+    compressed (gzip, bzip2, xz), and as UTF-8 where it is UTF-16 (as Windows
+    PowerShell 5.1 writes what ``>`` or ``Out-File`` sends to a file, and
+    Excel its "Unicode Text")."""
+    packing = packing_of(path)
     # the caller closes it
-    fh: Any = gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
+    fh: Any = packing.open(path, "rb") if packing else open(path, "rb")  # noqa: SIM115
     if fh.peek(2)[:2] in _UTF16_MARKS:
         return io.BufferedReader(_Utf8(fh), _STEP)
     return cast(BinaryIO, fh)
@@ -161,12 +194,12 @@ class _Utf8(io.RawIOBase):
 
 def open_lines(path: str, byte_range: tuple[int, int] | None) -> BinaryIO:
     """The file, or the lines that start in ``byte_range``, open for reading
-    (a file read through a decoder, gzip or UTF-16, is read whole: it has no
-    byte ranges)."""
+    (a file read through a decoder, compressed or UTF-16, is read whole: it
+    has no byte ranges)."""
     if byte_range is None:
         return open_log(path)
     if reads_whole(path):
-        raise ValueError(f"{path}: a gzip or UTF-16 file is read whole, not in byte ranges")
+        raise ValueError(f"{path}: a compressed or UTF-16 file is read whole, not in byte ranges")
     fh = open(path, "rb")  # noqa: SIM115 (closed by the returned reader)
     try:
         begin, finish = line_span(fh, byte_range)
@@ -210,17 +243,20 @@ def estimate_elements(path: str, sample: int = 1 << 20) -> int:
 
 def _head(path: str, sample: int) -> tuple[bytes, int, int]:
     """The file's first ``sample`` bytes of text (decompressed where it is
-    gzip, as UTF-8 where it is UTF-16), the bytes of the file read for them,
-    and the file's size (that of the whole where the sample is all of it)."""
+    compressed, as UTF-8 where it is UTF-16), the bytes of the file read for
+    them, and the file's size (that of the whole where the sample is all of
+    it) — or for xz, whose index says how much text the file holds, the
+    sample's bytes of text and that."""
     size = os.path.getsize(path)
+    packing = packing_of(path)
     with open(path, "rb") as raw:
-        if raw.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC:
-            raw.seek(0)
-            head, read, whole = _gunzip_head(raw, sample)
+        if packing is not None:
+            head, read, whole = _unpacked_head(raw, sample, packing.unpacker())
             if whole:
                 size = read
+            elif packing.name == "xz" and (text := _xz_text_size(raw, size)) is not None:
+                read, size = len(head), text  # xz compresses the start far worse than the rest
         else:
-            raw.seek(0)
             head = raw.read(sample)
             read = len(head)
     if head[:2] in _UTF16_MARKS:  # counted in its text, scaled by its bytes
@@ -228,11 +264,49 @@ def _head(path: str, sample: int) -> tuple[bytes, int, int]:
     return head, read, size
 
 
-def _gunzip_head(raw: BinaryIO, sample: int) -> tuple[bytes, int, bool]:
-    """At least ``sample`` bytes of a gzip file decompressed (or all of its
-    first member), the compressed bytes read for them (to 4 KiB), and
-    whether that was the whole file."""
-    unzip = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+def _xz_text_size(raw: BinaryIO, size: int) -> int | None:
+    """The bytes of text an xz file (of ``size`` bytes) holds, by the index
+    at the end of each of its streams; None where that cannot be read."""
+    total, end = 0, size
+    try:
+        while end > 0:
+            raw.seek(end - 4)
+            if raw.read(4) == b"\0\0\0\0":  # stream padding
+                end -= 4
+                continue
+            raw.seek(end - 12)
+            footer = raw.read(12)
+            if footer[10:] != b"YZ":
+                return None
+            index_size = (int.from_bytes(footer[4:8], "little") + 1) * 4
+            raw.seek(end - 12 - index_size)
+            index = raw.read(index_size)
+            if index[:1] != b"\0":
+                return None
+            numbers: list[int] = []
+            at = 1
+            while len(numbers) < 1 + 2 * (numbers[0] if numbers else 0):
+                value, shift = 0, 0
+                while True:
+                    byte = index[at]
+                    at += 1
+                    value |= (byte & 0x7F) << shift
+                    shift += 7
+                    if byte < 0x80:
+                        break
+                numbers.append(value)
+            padded = sum((n + 3) // 4 * 4 for n in numbers[1::2])  # the blocks
+            total += sum(numbers[2::2])  # their text
+            end -= 12 + index_size + padded + 12  # footer, index, blocks, header
+        return total if end == 0 else None
+    except (IndexError, OSError):
+        return None
+
+
+def _unpacked_head(raw: BinaryIO, sample: int, unzip: Any) -> tuple[bytes, int, bool]:
+    """At least ``sample`` bytes of a compressed file decompressed by
+    ``unzip`` (or all of its first member, or stream), the compressed bytes
+    read for them (to 4 KiB), and whether that was the whole file."""
     parts: list[bytes] = []
     got = read = 0
     while got < sample and not unzip.eof:

@@ -186,8 +186,8 @@ def _write_matches(result: CorrelationResult, out: Path) -> int:
     required=True,
     type=click.Path(exists=True, dir_okay=False),
     help="A log of observables: .csv/.tsv, .jsonl, .json (JSON lines or one array of "
-    "objects), .parquet or a Zeek log; the text ones may be compressed with gzip "
-    "(conn.log.gz), and in UTF-16 with its byte-order mark (repeatable).",
+    "objects), .parquet or a Zeek log; the text ones may be compressed with gzip, "
+    "bzip2 or xz (conn.log.gz), and in UTF-16 with its byte-order mark (repeatable).",
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Matches CSV to write.")
 @click.option(
