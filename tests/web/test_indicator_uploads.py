@@ -4,13 +4,18 @@ real multipart uploads, the DuckDB correlator, the case in the cell's database."
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.integration.helpers import FEED, poll_feed
 from tests.unit.correlation.helpers import indicator_bundle, write_log
 from tests.web.conftest import VISIBLE_CASE, Cell, csrf_of, version_of
+from watchfloor.adapters.observables import archive as archive_module
 from watchfloor.adapters.taxii.poller import knowledge_base_sink
 from watchfloor.domain.users import Role
 
@@ -436,3 +441,71 @@ def test_an_event_viewer_export_is_read_in_the_time_format_named(cell: Cell) -> 
     assert [a["title"] for a in out["added"]] == [
         "domain evil.example seen 1× (indicator of Actor A)"
     ]
+
+
+def _zipped(members: dict[str, bytes], encrypted: bool = False) -> bytes:
+    """A ZIP archive of ``members`` (``encrypted``: each marked so, in its
+    local and its central header, as Python's zipfile cannot write one)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    raw = bytearray(buffer.getvalue())
+    if encrypted:
+        for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = raw.find(signature)
+            while at >= 0:
+                raw[at + flags] |= 0x1
+                at = raw.find(signature, at + 4)
+    return bytes(raw)
+
+
+def test_a_zip_archive_of_logs_is_taken_apart_and_each_log_read(
+    cell: Cell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = cell.api(Role.WATCH_ANALYST)
+    version = version_of(api, VISIBLE_CASE)
+    files = _files(tmp_path)
+    proxy = files[2][1][1]
+    dns = b'{"ts": "2025-02-01T00:00:05Z", "query": "cdn.evil.example"}\n'
+
+    def logs(dns: bytes) -> bytes:
+        return _zipped(
+            {
+                "collected/proxy.csv": proxy,
+                "collected/zeek/dns.jsonl": dns,
+                "../../outside.csv": proxy,  # kept inside the server's folder
+                "__MACOSX/collected/._proxy.csv": b"\x00\x05\x16\x07",  # macOS's, not a log
+            }
+        )
+
+    files[2] = ("observables", ("logs.zip", logs(dns), "application/zip"))
+    r = api.post(API, data=_form(version), files=files)
+    assert r.status_code == 422  # the DNS log's value column has no usual name: by its path
+    assert "logs.zip/collected/zeek/dns.jsonl: no value column" in r.json()["detail"]
+    files[2] = ("observables", ("logs.zip", logs(dns.replace(b"query", b"value")), "x"))
+    r = api.post(API, data=_form(version), files=files)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["logs"] == [
+        "logs.zip/collected/proxy.csv",
+        "logs.zip/collected/zeek/dns.jsonl",
+        "logs.zip/outside.csv",
+    ]
+    assert out["rows_read"] == 4 + 1 + 4 and out["matches"] == 2 + 1 + 2
+    assert {x["file"] for x in out["rejected"]} == {
+        "logs.zip/collected/proxy.csv",
+        "logs.zip/outside.csv",
+    }
+    # a ZIP bomb, and an encrypted log, refuse the archive by name
+    monkeypatch.setattr(archive_module, "UNPACK_MAX_BYTES", 1000)
+    files[2] = ("observables", ("big.zip", _zipped({"a.csv": proxy * 10}), "x"))
+    r = api.post(API, data=_form(version), files=files)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("big.zip: expands past 0 MiB")
+    monkeypatch.undo()
+    files[2] = ("observables", ("sealed.zip", _zipped({"a.csv": proxy}, encrypted=True), "x"))
+    r = api.post(API, data=_form(version), files=files)
+    assert r.status_code == 422
+    assert r.json()["detail"] == "sealed.zip: a.csv is encrypted"
+    assert version_of(api, VISIBLE_CASE) == version + 1  # only the good upload added

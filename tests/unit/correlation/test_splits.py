@@ -50,10 +50,10 @@ def test_the_ranges_hold_every_line_once_in_order(
     step: int,
 ) -> None:
     data = b"\n".join([*lines, b""] if blank else lines) + (b"\n" if final_newline else b"")
-    # gzip's magic, or UTF-16's byte-order mark: such a file is read whole
-    assume(not data.startswith((b"\x1f\x8b\x08", b"\xff\xfe", b"\xfe\xff")))
     path = tmp_path_factory.mktemp("split") / "log.jsonl"
     path.write_bytes(data)
+    # a compressor's magic, or UTF-16's byte-order mark: such a file is read whole
+    assume(not reads_whole(path))
     pieces, counted = [], 0
     for byte_range in byte_ranges(len(data), step):
         with open_lines(str(path), byte_range) as fh:

@@ -35,6 +35,7 @@ from watchfloor.adapters.indicators import (
     parse_indicator_file,
 )
 from watchfloor.adapters.observables import ObservableLogError, detect_logs, read_observables
+from watchfloor.adapters.observables.archive import is_zip, unpack_logs
 from watchfloor.bootstrap import App
 from watchfloor.domain.evidence import EvidenceItem
 from watchfloor.domain.grading import AdmiraltyGrade
@@ -190,7 +191,9 @@ def _within(imported: IndicatorImport, clearance: Clearance) -> IndicatorImport:
 
 
 def _saved_logs(files: Sequence[UploadFile], directory: FilePath) -> dict[str, str]:
-    """Each log written under ``directory``: its path there -> the name it was uploaded as."""
+    """Each log written under ``directory``: its path there -> the name it was
+    uploaded as; the logs of a ZIP archive taken out of it, each named
+    ``archive.zip/its/path`` (see :func:`unpack_logs`)."""
     names: dict[str, str] = {}
     for n, upload in enumerate(files, 1):
         name = _safe_name(upload.filename, n)
@@ -198,7 +201,12 @@ def _saved_logs(files: Sequence[UploadFile], directory: FilePath) -> dict[str, s
         path.parent.mkdir()
         with path.open("wb") as out:
             shutil.copyfileobj(upload.file, out, 1 << 20)
-        names[str(path)] = name
+        if is_zip(path):
+            unpacked = unpack_logs(path, directory / f"{n}-unpacked", name)
+            path.unlink()
+            names.update((str(log), shown) for log, shown in unpacked)
+        else:
+            names[str(path)] = name
     return names
 
 
@@ -247,8 +255,9 @@ def correlate_uploads(
     indicators = IndicatorSet.build(i for imp in imports for i in imp.indicators)
     with tempfile.TemporaryDirectory(prefix="watchfloor-upload-") as tmp:
         report.phase("Saving the uploaded logs")
-        names = _saved_logs(chosen_logs, FilePath(tmp))
+        names: dict[str, str] = {}
         try:
+            names = _saved_logs(chosen_logs, FilePath(tmp))
             logs = [log for path in names for log in columns.detect(path)]
         except ObservableLogError as exc:
             message = str(exc)
