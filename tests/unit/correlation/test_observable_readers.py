@@ -744,3 +744,27 @@ def test_a_parquet_logs_dotted_paths_read_as_json_lines_do(tmp_path: Path) -> No
         got = _rows(detect_log(table, ts_column="time", value_column=value))
         assert [r["value"] for r in got] == [r["value"] for r in want], value
         assert [r["row_no"] for r in got] == [r["row_no"] - 1 for r in want]  # 0-based
+
+
+def test_text_times_without_an_offset_are_read_in_the_zone_and_the_others_as_written() -> None:
+    from watchfloor.engines.correlation.kernel import _us_expr
+
+    texts = {
+        "2025-07-01 10:00": "2025-07-01T08:00:00+00:00",  # summer time in Brussels: UTC+2
+        "2025-01-01T10:00:00": "2025-01-01T09:00:00+00:00",  # winter: UTC+1
+        "2025-07-01": "2025-06-30T22:00:00+00:00",  # a date: its midnight there
+        "2025-07-01T10:00:00Z": "2025-07-01T10:00:00+00:00",
+        "2025-07-01 10:00+02": "2025-07-01T08:00:00+00:00",
+        "2025-07-01T10:00:00.5-05:00": "2025-07-01T15:00:00.500000+00:00",
+        "2025-07-01 10:00 UTC": "2025-07-01T10:00:00+00:00",
+        "2025-07-01 10:00 America/New_York": "2025-07-01T14:00:00+00:00",
+        "soon": None,
+    }
+    con = duckdb.connect()
+    con.register("t", pa.table({"ts": list(texts)}))
+    sql = f"SELECT {_us_expr(pa.string(), None, None, 'Europe/Brussels')} FROM t"
+    got = [r[0] for r in con.sql(sql).fetchall()]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert [
+        None if us is None else (epoch + timedelta(microseconds=us)).isoformat() for us in got
+    ] == list(texts.values())
