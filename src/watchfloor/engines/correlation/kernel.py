@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import tempfile
 import threading
 from collections import Counter, deque
@@ -703,15 +702,9 @@ class Kernel:
         return matches, rejects, tally
 
 
-#: The hash algorithms a list of a file's hashes names, by their type name.
-_LISTED_HASHES = {
-    "md5": "md5",
-    "sha1": "sha1",
-    "sha-1": "sha1",
-    "sha256": "sha256",
-    "sha-256": "sha256",
-}
-_LISTED_PART = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*=\s*([^\s=]*)\s*")
+#: The hash algorithms a list of a file's hashes names (lower case, no
+#: hyphen), which are also their type names.
+_LISTED_HASHES = pa.array(["md5", "sha1", "sha256"])
 _HASH_REASONS = (nb.R_KIND, nb.R_MD5, nb.R_SHA1, nb.R_SHA256)
 
 
@@ -723,32 +716,33 @@ def _hash_lists(
     semicolons) as Sysmon writes them (``SHA1=…,MD5=…,SHA256=…,IMPHASH=…``):
     each MD5, SHA-1 and SHA-256 in them (the others, such as IMPHASH — a hash
     of the import table, not of the file — left out), the row each is of,
-    and its algorithm as the type; None where there is none."""
+    and its algorithm as the type; None where there is none. Arrow's
+    compute functions read them, no Python object a row."""
     candidates = rows[np.isin(reasons, _HASH_REASONS)]
     if not candidates.size:
         return None
-    texts = values.take(pa.array(candidates, pa.int64())).to_pylist()
-    of: list[int] = []
-    hashes: list[str] = []
-    algorithms: list[str] = []
-    for row, text in zip(candidates.tolist(), texts, strict=True):
-        if not isinstance(text, str) or "=" not in text:
-            continue
-        parts = [_LISTED_PART.fullmatch(part) for part in re.split(r"[,;]", text)]
-        if not all(parts):
-            continue
-        known = [
-            (_LISTED_HASHES[m.group(1).lower()], m.group(2))
-            for m in parts
-            if m is not None and m.group(1).lower() in _LISTED_HASHES
-        ]
-        for algorithm, digest in known:
-            of.append(row)
-            hashes.append(digest)
-            algorithms.append(algorithm)
-    if not of:
+    texts = values.take(pa.array(candidates, pa.int64()))
+    parts = pc.split_pattern(pc.replace_substring(texts, ";", ","), ",")
+    of = candidates[np.asarray(pc.list_parent_indices(parts).to_numpy(zero_copy_only=False))]
+    flat = pc.list_flatten(parts)
+    pair = pc.split_pattern(flat, "=", max_splits=1)
+    name = pc.utf8_trim_whitespace(pc.list_element(pair, 0))
+    algorithm = pc.replace_substring(pc.ascii_lower(name), "-", "")
+    # every part ALGORITHM=DIGEST (one "=", a name of letters, digits, "-"), or no list
+    fits = _flags(pc.equal(pc.count_substring(flat, "="), 1))
+    fits &= _flags(pc.ascii_is_alnum(algorithm))
+    fits &= ~np.isin(of, of[~fits])
+    keep = fits & _flags(pc.is_in(algorithm, value_set=_LISTED_HASHES))
+    if not keep.any():
         return None
-    return np.array(of, np.int64), pa.array(hashes, pa.string()), pa.array(algorithms)
+    kept = pa.array(np.flatnonzero(keep), pa.int64())
+    digests = pc.utf8_trim_whitespace(pc.list_element(pair.take(kept), 1))
+    return of[keep], digests, algorithm.take(kept)
+
+
+def _flags(mask: pa.Array) -> np.ndarray:
+    """A boolean array's values as numpy (null as false)."""
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), np.bool_)
 
 
 def compile_kernel() -> None:
